@@ -1,0 +1,75 @@
+"""Constants shared by the core and the pages: allowed choices, ladders, colour scales.
+
+Everything a page offers in a select box lives here, so the URL validation, the widgets and the
+data layer agree on one list.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# Exchanges reached through ccxt (public endpoints only). "all" is the aggregated view.
+EXCHANGES: dict[str, str] = {
+    "binanceusdm": "Binance USD-M",
+    "bybit": "Bybit",
+    "okx": "OKX",
+}
+ALL_EXCHANGES = "all"
+
+# Linear USDT perpetuals offered in the app (ccxt unified symbols).
+SYMBOLS: tuple[str, ...] = (
+    "BTC/USDT:USDT",
+    "ETH/USDT:USDT",
+    "SOL/USDT:USDT",
+    "XRP/USDT:USDT",
+    "DOGE/USDT:USDT",
+)
+
+# Candle timeframes the app offers, with their length.
+TIMEFRAMES: dict[str, pd.Timedelta] = {
+    "1m": pd.Timedelta(minutes=1),
+    "5m": pd.Timedelta(minutes=5),
+    "15m": pd.Timedelta(minutes=15),
+    "1h": pd.Timedelta(hours=1),
+    "4h": pd.Timedelta(hours=4),
+}
+
+# Lookback windows the app offers.
+LOOKBACKS: dict[str, pd.Timedelta] = {
+    "12h": pd.Timedelta(hours=12),
+    "24h": pd.Timedelta(hours=24),
+    "3d": pd.Timedelta(days=3),
+    "7d": pd.Timedelta(days=7),
+    "30d": pd.Timedelta(days=30),
+}
+
+# Data sources a MarketData can come from.
+SOURCES: tuple[str, ...] = ("live", "snapshot", "bundled", "upload")
+
+# Reference model v1 (../shared/MODEL.md): leverage tiers and their default weights.
+DEFAULT_LEVERAGE_WEIGHTS: dict[int, float] = {5: 0.10, 10: 0.30, 25: 0.30, 50: 0.20, 100: 0.10}
+LEVERAGE_TIERS: tuple[int, ...] = tuple(DEFAULT_LEVERAGE_WEIGHTS)
+DEFAULT_LONG_SHARE = 0.5
+DEFAULT_MMR = 0.005
+
+# Colour scales: perceptually uniform and colour-blind safe (matplotlib's viridis family).
+HEATMAP_SCHEME = "inferno"
+LONG_COLOR = "#2a9df4"   # blue: longs (liquidated when price falls)
+SHORT_COLOR = "#f28e2b"  # orange: shorts (liquidated when price rises)
+PRICE_COLOR = "#ffffff"
+
+
+def timeframe_delta(timeframe: str) -> pd.Timedelta:
+    """Length of one candle of ``timeframe`` (raises ValueError for an unknown one)."""
+    try:
+        return TIMEFRAMES[timeframe]
+    except KeyError:
+        raise ValueError(f"unsupported timeframe {timeframe!r}; choose one of {list(TIMEFRAMES)}") from None
+
+
+def lookback_delta(lookback: str) -> pd.Timedelta:
+    """Length of the ``lookback`` window (raises ValueError for an unknown one)."""
+    try:
+        return LOOKBACKS[lookback]
+    except KeyError:
+        raise ValueError(f"unsupported lookback {lookback!r}; choose one of {list(LOOKBACKS)}") from None

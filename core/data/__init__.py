@@ -1,0 +1,1 @@
+"""Market data: fetch, validate, cache, last-good store, bundled and uploaded data -> ``MarketData``."""

@@ -1,0 +1,196 @@
+"""``MarketData``: the one shape every data source produces, and the rules that make it clean.
+
+Validation (applied to everything an exchange or a file returns):
+  * timestamps sorted, de-duplicated (the last row of a duplicate wins), UTC;
+  * rows with a NaN or non-positive price are dropped, and rows where
+    ``high < max(open, close)`` or ``low > min(open, close)``;
+  * gaps are kept as gaps (no candle is invented);
+  * what was dropped is counted in ``MarketData.notes``.
+
+Open-interest alignment rule (``align_open_interest``): an open-interest observation stamped
+at time tau is the open interest as of tau. A candle's OI is the latest observation stamped at or
+before the candle's close (open time + timeframe); nothing from the future is used. Candles before
+the first observation have NaN (unknown), and so do candles more than ``max_age`` after the last
+observation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from core.constants import SOURCES, timeframe_delta
+
+CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Candles and open interest of one market over one window.
+
+    Parameters
+    ----------
+    exchange, symbol, timeframe
+        ccxt exchange id (or a dataset label), ccxt unified symbol, candle timeframe ("5m").
+    candles
+        DataFrame on a UTC DatetimeIndex (candle open time) with float columns
+        open, high, low, close, volume (volume in base units).
+    open_interest
+        Series of open interest in USD notional at each candle's close, same index as ``candles``
+        (NaN where unknown).
+    funding, long_short_ratio
+        Optional Series (funding rate per funding event; long/short account ratio), UTC index.
+    source
+        "live", "snapshot", "bundled" or "upload".
+    fetched_at
+        When the data was fetched (UTC); for bundled data, when the sample ends.
+    notes
+        Plain-language notes for the user: fallbacks, dropped rows, proxies, provenance.
+    last_candle_forming
+        True when the last candle was still open when fetched.
+    provenance
+        One line saying where the data comes from (shown wherever the data is shown).
+    """
+
+    exchange: str
+    symbol: str
+    timeframe: str
+    candles: pd.DataFrame
+    open_interest: pd.Series
+    funding: pd.Series | None = None
+    long_short_ratio: pd.Series | None = None
+    source: str = "live"
+    fetched_at: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.now(tz="UTC"))
+    notes: tuple[str, ...] = ()
+    last_candle_forming: bool = False
+    provenance: str = ""
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {self.source!r}")
+        missing = [c for c in CANDLE_COLUMNS if c not in self.candles.columns]
+        if missing:
+            raise ValueError(f"candles lack columns {missing}")
+        if not isinstance(self.candles.index, pd.DatetimeIndex) or self.candles.index.tz is None:
+            raise ValueError("candles need a tz-aware (UTC) DatetimeIndex")
+        if not self.open_interest.index.equals(self.candles.index):
+            raise ValueError("open_interest must share the candles' index (use align_open_interest)")
+
+    @property
+    def has_open_interest(self) -> bool:
+        """True when at least two candles have a known open interest (so changes can be taken)."""
+        return int(self.open_interest.notna().sum()) >= 2
+
+    @property
+    def last_price(self) -> float:
+        """Close of the last candle."""
+        return float(self.candles["close"].iloc[-1])
+
+    def with_notes(self, *notes: str) -> "MarketData":
+        """A copy with ``notes`` appended (MarketData is frozen)."""
+        return replace(self, notes=self.notes + tuple(n for n in notes if n))
+
+    def window(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> "MarketData":
+        """A copy restricted to candles whose open time lies in ``[start, end]``."""
+        idx = self.candles.index
+        mask = np.ones(len(idx), dtype=bool)
+        if start is not None:
+            mask &= idx >= start
+        if end is not None:
+            mask &= idx <= end
+        return replace(
+            self,
+            candles=self.candles.loc[mask].copy(),
+            open_interest=self.open_interest.loc[mask].copy(),
+            last_candle_forming=self.last_candle_forming and bool(mask[-1]) if len(mask) else False,
+        )
+
+
+def clean_candles(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Validate candles and say what was dropped.
+
+    ``raw`` has a DatetimeIndex (or a ``timestamp`` column in ms) and the OHLCV columns.
+    Returns the clean candles (float64 columns, UTC index, sorted, unique) and notes.
+    """
+    frame = raw.copy()
+    if "timestamp" in frame.columns:
+        frame.index = pd.to_datetime(frame.pop("timestamp"), unit="ms", utc=True)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise ValueError("candles need a DatetimeIndex or a 'timestamp' column in ms")
+    frame.index = frame.index.tz_localize("UTC") if frame.index.tz is None else frame.index.tz_convert("UTC")
+    frame.index = frame.index.as_unit("ns")
+    frame.index.name = "time"
+    frame = frame[list(CANDLE_COLUMNS)].apply(pd.to_numeric, errors="coerce").astype("float64")
+    notes: list[str] = []
+
+    n0 = len(frame)
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        notes.append("candles arrived out of order and were sorted")
+    frame = frame[~frame.index.duplicated(keep="last")]
+    if (dups := n0 - len(frame)):
+        notes.append(f"{dups} duplicate candle(s) dropped")
+
+    prices = frame[["open", "high", "low", "close"]]
+    bad_price = prices.isna().any(axis=1) | (prices <= 0).any(axis=1)
+    frame = frame.assign(volume=frame["volume"].fillna(0.0).clip(lower=0.0))
+    inconsistent = ~bad_price & (
+        (frame["high"] < frame[["open", "close"]].max(axis=1)) | (frame["low"] > frame[["open", "close"]].min(axis=1))
+    )
+    if (n := int(bad_price.sum())):
+        notes.append(f"{n} candle(s) with missing or non-positive prices dropped")
+    if (n := int(inconsistent.sum())):
+        notes.append(f"{n} candle(s) with high/low inconsistent with open/close dropped")
+    frame = frame.loc[~(bad_price | inconsistent)]
+    return frame, tuple(notes)
+
+
+def align_open_interest(
+    oi: pd.Series, candle_index: pd.DatetimeIndex, timeframe: str, max_age: pd.Timedelta | None = None
+) -> pd.Series:
+    """Open interest (USD) at each candle's close, by the as-of rule in the module docstring.
+
+    Parameters
+    ----------
+    oi
+        Observations in USD on a UTC DatetimeIndex (any period: 5m, 1h, ...).
+    candle_index
+        Candle open times.
+    timeframe
+        Candle timeframe; the close is open + timeframe.
+    max_age
+        Observations older than this at a candle's close are not used (NaN). Default: one day.
+    """
+    out = pd.Series(np.nan, index=candle_index, name="open_interest", dtype="float64")
+    obs = pd.to_numeric(oi, errors="coerce").astype("float64")
+    obs = obs[obs.notna() & (obs > 0)]
+    obs = obs[~obs.index.duplicated(keep="last")].sort_index()
+    if obs.empty or len(candle_index) == 0:
+        return out
+    closes = candle_index + timeframe_delta(timeframe)
+    obs_times = obs.index.as_unit("ns").asi8
+    pos = np.searchsorted(obs_times, closes.as_unit("ns").asi8, side="right") - 1
+    valid = pos >= 0
+    age_limit = (max_age if max_age is not None else pd.Timedelta(days=1)).value
+    ages = np.where(valid, closes.as_unit("ns").asi8 - obs_times[np.clip(pos, 0, None)], 0)
+    valid &= ages <= age_limit
+    values = np.where(valid, obs.to_numpy()[np.clip(pos, 0, None)], np.nan)
+    return pd.Series(values, index=candle_index, name="open_interest", dtype="float64")
+
+
+def resample_candles(candles: pd.DataFrame, timeframe: str) -> pd.DataFrame:
+    """Aggregate clean candles to a coarser ``timeframe`` (empty periods stay gaps)."""
+    rule = timeframe_delta(timeframe)
+    grouped = candles.resample(rule, label="left", closed="left")
+    out = pd.DataFrame(
+        {
+            "open": grouped["open"].first(),
+            "high": grouped["high"].max(),
+            "low": grouped["low"].min(),
+            "close": grouped["close"].last(),
+            "volume": grouped["volume"].sum(),
+        }
+    )
+    return out.dropna(subset=["open", "high", "low", "close"])
