@@ -1,0 +1,368 @@
+"""Altair chart builders (no Streamlit): data view, heatmap raster with overlays, liquidation map.
+
+The heatmap is drawn at the screen's resolution, not the data's: the (bands x candles) grid is
+averaged down to at most ``max_cols`` x ``max_rows`` cells, coloured with a numpy lookup table into
+one PNG (an image mark), and vector layers go on top (price line, key levels, a coarse invisible
+grid that carries the hover tooltips). A 30-day 1m window therefore sends one image of about
+1200 x 400 pixels and a few thousand tooltip cells, never 43,200 columns.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from core.colormap import ember_hex, ember_lut
+from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
+from core.data.market import MarketData
+from core.format import format_price, format_usd
+from core.grid import Heatmap, Profile
+
+SIDES = ("both", "long", "short")
+AXIS_FONT = 11
+
+
+def group_edges(n: int, max_groups: int) -> np.ndarray:
+    """Boundaries that split ``n`` items into at most ``max_groups`` near-equal consecutive groups."""
+    groups = max(1, min(n, max_groups))
+    return np.round(np.linspace(0, n, groups + 1)).astype(int)
+
+
+def block_mean(grid: np.ndarray, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:
+    """Mean of ``grid`` over blocks given by row and column group edges (no Python loop over cells)."""
+    col_sums = np.add.reduceat(grid, col_edges[:-1], axis=1) if grid.shape[1] else grid
+    sums = np.add.reduceat(col_sums, row_edges[:-1], axis=0) if grid.shape[0] else col_sums
+    counts = np.outer(np.diff(row_edges), np.diff(col_edges))
+    return sums / np.maximum(counts, 1)
+
+
+def side_grid(hm: Heatmap, side: str) -> np.ndarray:
+    """The (P, T) grid for "long", "short" or "both" (their sum)."""
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}")
+    if side == "long":
+        return hm.long
+    if side == "short":
+        return hm.short
+    return hm.long + hm.short
+
+
+def visible_rows(hm: Heatmap, price_range: tuple[float, float] | None) -> slice:
+    """Rows of ``hm`` whose bands overlap ``price_range`` (all rows when None)."""
+    if price_range is None:
+        return slice(0, len(hm.price_edges) - 1)
+    lo, hi = price_range
+    first = int(np.searchsorted(hm.price_edges, lo, side="right")) - 1
+    last = int(np.searchsorted(hm.price_edges, hi, side="left"))
+    return slice(max(first, 0), min(max(last, first + 1), len(hm.price_edges) - 1))
+
+
+def default_view_range(hm: Heatmap, margin: float = 0.06) -> tuple[float, float]:
+    """Price range that frames the window's trading range plus ``margin`` on each side."""
+    lo = float(np.nanmin(hm.low)) * (1 - margin)
+    hi = float(np.nanmax(hm.high)) * (1 + margin)
+    return max(lo, float(hm.price_edges[0])), min(hi, float(hm.price_edges[-1]))
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A heatmap rendered to pixels: the PNG, where it goes, and the colour scale's top value."""
+
+    png: bytes
+    x0: pd.Timestamp
+    x1: pd.Timestamp
+    y0: float
+    y1: float
+    vmax: float
+    shape: tuple[int, int]
+
+    @property
+    def data_url(self) -> str:
+        """The PNG as a data: URL for an image mark."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def clip_value(values: np.ndarray, clip_pct: float) -> float:
+    """The ``clip_pct`` percentile of the positive cells (the top of the colour scale)."""
+    positive = values[values > 0]
+    if positive.size == 0:
+        return 1.0
+    return float(np.percentile(positive, clip_pct))
+
+
+def render_raster(
+    hm: Heatmap,
+    side: str = "both",
+    clip_pct: float = 99.0,
+    price_range: tuple[float, float] | None = None,
+    max_cols: int = 1200,
+    max_rows: int = 400,
+) -> Raster:
+    """Colour the (visible part of the) grid into a PNG at most ``max_cols`` x ``max_rows``.
+
+    Cells are block means of the grid; colours are the ember map over [0, clip], where clip is the
+    ``clip_pct`` percentile of the positive cells (brighter clusters saturate, so they stand out).
+    Empty cells are fully transparent.
+    """
+    rows = visible_rows(hm, price_range)
+    grid = side_grid(hm, side)[rows]
+    r_edges = group_edges(grid.shape[0], max_rows)
+    c_edges = group_edges(grid.shape[1], max_cols)
+    cells = block_mean(grid, r_edges, c_edges)
+    vmax = clip_value(cells, clip_pct)
+    level = np.clip(cells / vmax, 0.0, 1.0)
+    lut = ember_lut(256)
+    rgba = np.zeros(cells.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = lut[np.round(level * 255).astype(int)]
+    rgba[..., 3] = np.where(cells > 0, 255, 0)
+    image = Image.fromarray(rgba[::-1], mode="RGBA")  # row 0 is the lowest band: flip for the screen
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False, compress_level=1)
+    edges = hm.price_edges[rows.start : rows.stop + 1]
+    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    return Raster(
+        png=buf.getvalue(),
+        x0=hm.times[0],
+        x1=hm.times[-1] + step,
+        y0=float(edges[0]),
+        y1=float(edges[-1]),
+        vmax=vmax,
+        shape=cells.shape,
+    )
+
+
+def tooltip_cells(
+    hm: Heatmap, price_range: tuple[float, float] | None, n_time: int = 72, n_price: int = 48
+) -> pd.DataFrame:
+    """A coarse grid of hover cells: time span, price band, mean long and short USD in the cell."""
+    rows = visible_rows(hm, price_range)
+    edges = hm.price_edges[rows.start : rows.stop + 1]
+    r_edges = group_edges(len(edges) - 1, n_price)
+    c_edges = group_edges(len(hm.times), n_time)
+    # Sum over the bands of a cell (USD in that price span), mean over its candles.
+    longs = block_mean(hm.long[rows], r_edges, c_edges) * np.diff(r_edges)[:, None]
+    shorts = block_mean(hm.short[rows], r_edges, c_edges) * np.diff(r_edges)[:, None]
+    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    t_start = hm.times[c_edges[:-1]]
+    t_end = hm.times[c_edges[1:] - 1] + step
+    p_lo = edges[r_edges[:-1]]
+    p_hi = edges[r_edges[1:]]
+    ii, jj = np.meshgrid(np.arange(len(p_lo)), np.arange(len(t_start)), indexing="ij")
+    ii, jj = ii.ravel(), jj.ravel()
+    frame = pd.DataFrame(
+        {
+            "t0": t_start[jj],
+            "t1": t_end[jj],
+            "p0": p_lo[ii],
+            "p1": p_hi[ii],
+            "long_usd": longs[ii, jj],
+            "short_usd": shorts[ii, jj],
+        }
+    )
+    fmt = np.vectorize(format_usd, otypes=[object])
+    fprice = np.vectorize(format_price, otypes=[object])
+    frame["Time (UTC)"] = frame["t0"].dt.strftime("%d %b %H:%M") + " – " + frame["t1"].dt.strftime("%H:%M")
+    frame["Price band"] = fprice(frame["p0"]) + " – " + fprice(frame["p1"])
+    frame["Longs (est.)"] = fmt(frame["long_usd"])
+    frame["Shorts (est.)"] = fmt(frame["short_usd"])
+    return frame
+
+
+def price_path(hm: Heatmap, max_points: int = 1500) -> pd.DataFrame:
+    """Close prices thinned to at most ``max_points`` (each kept point is a group's last close)."""
+    edges = group_edges(len(hm.times), max_points)
+    idx = edges[1:] - 1
+    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    return pd.DataFrame({"time": hm.times[idx] + step, "close": hm.close[idx]})
+
+
+def heatmap_chart(
+    hm: Heatmap,
+    side: str = "both",
+    clip_pct: float = 99.0,
+    price_range: tuple[float, float] | None = None,
+    levels: pd.DataFrame | None = None,
+    width: int = 760,
+    height: int = 460,
+    max_cols: int = 1200,
+    raster: Raster | None = None,
+) -> alt.LayerChart:
+    """Time x price heatmap (raster), close-price line, key levels, and hover tooltips.
+
+    Pass ``raster`` (from ``render_raster`` with the same arguments) to reuse one already drawn.
+    """
+    price_range = price_range or default_view_range(hm)
+    raster = raster or render_raster(hm, side, clip_pct, price_range, max_cols=max_cols, max_rows=min(height, 500))
+    x_scale = alt.Scale(domain=[raster.x0.isoformat(), raster.x1.isoformat()], nice=False)
+    y_scale = alt.Scale(domain=[raster.y0, raster.y1], nice=False, zero=False)
+    x_axis = alt.Axis(title=None, format="%d %b %H:%M", labelFontSize=AXIS_FONT, grid=False)
+    y_axis = alt.Axis(title="Price (USD)", format=",.0f", labelFontSize=AXIS_FONT, grid=False)
+
+    image = (
+        alt.Chart(pd.DataFrame({"url": [raster.data_url], "t0": [raster.x0], "t1": [raster.x1],
+                                "p0": [raster.y0], "p1": [raster.y1]}))
+        .mark_image(aspect=False)
+        .encode(
+            x=alt.X("t0:T", scale=x_scale, axis=x_axis),
+            x2="t1:T",
+            y=alt.Y("p0:Q", scale=y_scale, axis=y_axis),
+            y2="p1:Q",
+            url="url:N",
+        )
+    )
+    cells = tooltip_cells(hm, price_range)
+    hover = (
+        alt.Chart(cells[["t0", "t1", "p0", "p1", "Time (UTC)", "Price band", "Longs (est.)", "Shorts (est.)"]])
+        .mark_rect(opacity=0.0, fill="white")
+        .encode(
+            x=alt.X("t0:T", scale=x_scale),
+            x2="t1:T",
+            y=alt.Y("p0:Q", scale=y_scale),
+            y2="p1:Q",
+            tooltip=["Time (UTC)", "Price band", "Longs (est.)", "Shorts (est.)"],
+        )
+    )
+    line = (
+        alt.Chart(price_path(hm))
+        .mark_line(color=PRICE_COLOR, strokeWidth=1.3)
+        .encode(x=alt.X("time:T", scale=x_scale), y=alt.Y("close:Q", scale=y_scale))
+    )
+    layers: list[alt.Chart] = [image, hover, line]
+    if levels is not None and len(levels):
+        lv = levels.assign(
+            label=[f"{format_usd(u)} {s}s @ {format_price(p)}" for u, s, p in zip(levels["usd"], levels["side"], levels["price"])],
+            color=[LONG_COLOR if s == "long" else SHORT_COLOR for s in levels["side"]],
+        )
+        lv = lv[(lv["price"] >= raster.y0) & (lv["price"] <= raster.y1)]
+        rule = alt.Chart(lv).mark_rule(strokeDash=[4, 3], strokeWidth=1).encode(
+            y=alt.Y("price:Q", scale=y_scale), color=alt.Color("color:N", scale=None)
+        )
+        text = alt.Chart(lv).mark_text(align="left", dx=4, dy=-6, fontSize=10).encode(
+            x=alt.value(2), y=alt.Y("price:Q", scale=y_scale), text="label:N", color=alt.Color("color:N", scale=None)
+        )
+        layers += [rule, text]
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def colour_legend(vmax: float, width: int = 760) -> alt.Chart:
+    """A horizontal gradient bar: the ember scale from $0 to the clip value."""
+    steps = np.linspace(0, vmax, 64)
+    frame = pd.DataFrame({"usd": steps, "next": np.append(steps[1:], vmax * 1.0001)})
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("usd:Q", axis=alt.Axis(title="Estimated liquidation notional per band (USD); brightest = top of scale",
+                                           format="$.2s", labelFontSize=AXIS_FONT)),
+            x2="next:Q",
+            color=alt.Color("usd:Q", scale=alt.Scale(range=ember_hex(9), domain=[0, vmax]), legend=None),
+        )
+        .properties(width=width, height=14)
+    )
+
+
+def profile_frame(profile: Profile, price_range: tuple[float, float] | None = None, max_rows: int = 160) -> pd.DataFrame:
+    """The liquidation map as rows (band, side, USD, cumulative), rebinned to at most ``max_rows``."""
+    edges = profile.price_edges
+    lo, hi = price_range or (edges[0], edges[-1])
+    keep = (edges[1:] > lo) & (edges[:-1] < hi)
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        return pd.DataFrame(columns=["p0", "p1", "long_usd", "short_usd", "cum_long", "cum_short"])
+    sl = slice(idx[0], idx[-1] + 1)
+    r_edges = group_edges(idx.size, max_rows)
+    sub_edges = edges[sl.start : sl.stop + 1]
+    sums = lambda a: np.add.reduceat(a[sl], r_edges[:-1])  # noqa: E731 (USD in each coarse band)
+    mids = (sub_edges[r_edges[:-1]] + sub_edges[r_edges[1:]]) / 2
+    cum_l = np.interp(mids, profile.centers, profile.cum_long)
+    cum_s = np.interp(mids, profile.centers, profile.cum_short)
+    return pd.DataFrame(
+        {
+            "p0": sub_edges[r_edges[:-1]],
+            "p1": sub_edges[r_edges[1:]],
+            "long_usd": sums(profile.long),
+            "short_usd": sums(profile.short),
+            "cum_long": np.where(mids <= profile.price, cum_l, np.nan),
+            "cum_short": np.where(mids >= profile.price, cum_s, np.nan),
+        }
+    )
+
+
+def profile_chart(
+    profile: Profile, price_range: tuple[float, float] | None = None, width: int = 240, height: int = 460
+) -> alt.LayerChart:
+    """Liquidation map at one candle: bars by price band (longs below, shorts above), cumulative curves."""
+    frame = profile_frame(profile, price_range)
+    lo, hi = price_range or (float(profile.price_edges[0]), float(profile.price_edges[-1]))
+    y_scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
+    fprice = np.vectorize(format_price, otypes=[object])
+    fusd = np.vectorize(format_usd, otypes=[object])
+    bars = frame.melt(id_vars=["p0", "p1"], value_vars=["long_usd", "short_usd"], var_name="side", value_name="usd")
+    bars = bars[bars["usd"] > 0].assign(
+        side=lambda f: f["side"].map({"long_usd": "Longs", "short_usd": "Shorts"}),
+        band=lambda f: fprice(f["p0"]) + " – " + fprice(f["p1"]),
+        amount=lambda f: fusd(f["usd"]),
+    )
+    colour = alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]),
+                       legend=alt.Legend(orient="bottom", title=None))
+    bar = alt.Chart(bars).mark_rect().encode(
+        x=alt.X("usd:Q", title="USD per band", axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=3)),
+        x2=alt.value(0),
+        y=alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT)),
+        y2="p1:Q",
+        color=colour,
+        tooltip=[alt.Tooltip("band:N", title="Price band"), alt.Tooltip("side:N", title="Side"),
+                 alt.Tooltip("amount:N", title="USD (est.)")],
+    )
+    cum = frame.melt(id_vars=["p0", "p1"], value_vars=["cum_long", "cum_short"], var_name="side", value_name="cum")
+    cum = cum.dropna().assign(
+        mid=lambda f: (f["p0"] + f["p1"]) / 2,
+        side=lambda f: f["side"].map({"cum_long": "Longs", "cum_short": "Shorts"}),
+    )
+    curve = alt.Chart(cum).mark_line(strokeWidth=1.5, strokeDash=[2, 2]).encode(
+        x=alt.X("cum:Q", title="Cumulative USD (dashed)", axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3)),
+        y=alt.Y("mid:Q", scale=y_scale),
+        color=colour,
+        order="mid:Q",
+    )
+    price = alt.Chart(pd.DataFrame({"price": [profile.price], "label": [f"now {format_price(profile.price)}"]}))
+    rule = price.mark_rule(color=PRICE_COLOR, strokeWidth=1.2).encode(y=alt.Y("price:Q", scale=y_scale))
+    label = price.mark_text(color=PRICE_COLOR, align="right", dx=-2, dy=-6, fontSize=10).encode(
+        x=alt.value(width), y=alt.Y("price:Q", scale=y_scale), text="label:N"
+    )
+    return (
+        alt.layer(bar, curve, rule, label)
+        .resolve_scale(x="independent")
+        .properties(width=width, height=height)
+    )
+
+
+def market_chart(market: MarketData, width: int = 900) -> alt.VConcatChart:
+    """Data view: price candles (close line with the high-low range) over open interest (USD)."""
+    edges = group_edges(len(market.candles), 1500)
+    c = market.candles
+    groups = np.repeat(np.arange(len(edges) - 1), np.diff(edges))
+    thin = c.groupby(groups).agg(high=("high", "max"), low=("low", "min"), close=("close", "last"))
+    thin["time"] = c.index[edges[1:] - 1]
+    oi = market.open_interest.groupby(groups).last().to_numpy()
+    thin["oi"] = oi
+    x = alt.X("time:T", title=None, axis=alt.Axis(format="%d %b %H:%M"))
+    band = alt.Chart(thin).mark_area(opacity=0.35, color=PRICE_COLOR).encode(x=x, y=alt.Y("low:Q", scale=alt.Scale(zero=False), title="Price (USD)"), y2="high:Q")
+    close = alt.Chart(thin).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
+        x=x, y="close:Q", tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("close:Q", format=",.1f")]
+    )
+    price = alt.layer(band, close).properties(width=width, height=260, title="Price (close, with each period's high-low range)")
+    oi_chart = (
+        alt.Chart(thin.dropna(subset=["oi"]))
+        .mark_area(color=SHORT_COLOR, opacity=0.5, line=True)
+        .encode(x=x, y=alt.Y("oi:Q", scale=alt.Scale(zero=False), title="Open interest (USD)", axis=alt.Axis(format="$.3s")),
+                tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("oi:Q", format="$,.0f")])
+        .properties(width=width, height=140, title="Open interest")
+    )
+    return alt.vconcat(price, oi_chart)

@@ -1,0 +1,37 @@
+"""Numbers and times in a trader's words: $1.2B, 84,213, "14 min ago"."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def format_usd(value: float) -> str:
+    """USD in trader's short form: $1.23B, $45.6M, $7.8K, $12."""
+    v = float(value)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(v) >= div:
+            return f"${v / div:,.{2 if abs(v) < 10 * div else 1}f}{suffix}"
+    return f"${v:,.0f}"
+
+
+def format_price(value: float) -> str:
+    """A price with precision suited to its size (84,213 / 3,412.50 / 0.5123)."""
+    v = float(value)
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:,.2f}"
+    return f"{v:,.4f}"
+
+
+def format_age(then: pd.Timestamp, now: pd.Timestamp | None = None) -> str:
+    """How long ago ``then`` was, in plain words ("just now", "14 min ago", "3 h ago", "2 days ago")."""
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    seconds = max((now - then).total_seconds(), 0.0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"

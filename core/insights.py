@@ -1,0 +1,100 @@
+"""What the liquidation map says near the price, in numbers and in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.format import format_price, format_usd
+from core.grid import Profile
+
+NEAR_PCTS: tuple[float, ...] = (2.0, 5.0, 10.0)
+CROWDED_RATIO = 1.5  # one side "crowded" when it holds 1.5x the other side's USD within 5%
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """Long USD within ``pct`` % below the price and short USD within ``pct`` % above."""
+
+    pct: float
+    long_usd: float
+    short_usd: float
+
+    @property
+    def imbalance(self) -> float:
+        """(shorts - longs) / (shorts + longs): +1 all shorts above, -1 all longs below, 0 even."""
+        total = self.long_usd + self.short_usd
+        return (self.short_usd - self.long_usd) / total if total > 0 else 0.0
+
+
+def near_price(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> list[Nearby]:
+    """USD a move of each ``pct`` % would liquidate: longs below the price, shorts above.
+
+    A band counts when its centre lies within the move (price * (1 - pct/100) .. price for longs,
+    price .. price * (1 + pct/100) for shorts).
+    """
+    centres = profile.centers
+    out = []
+    for pct in pcts:
+        below = (centres <= profile.price) & (centres >= profile.price * (1 - pct / 100))
+        above = (centres >= profile.price) & (centres <= profile.price * (1 + pct / 100))
+        out.append(Nearby(pct, float(profile.long[below].sum()), float(profile.short[above].sum())))
+    return out
+
+
+def plain_reading(profile: Profile, levels: pd.DataFrame, within_pct: float = 5.0) -> str:
+    """One or two sentences a non-trader can act on, from the map near the price.
+
+    ``levels`` is ``key_levels``'s table (price, side, usd, distance_pct).
+    """
+    near = near_price(profile, (within_pct,))[0]
+    if near.long_usd + near.short_usd <= 0:
+        return f"Little estimated liquidation liquidity within ±{within_pct:g}% of the price."
+
+    def biggest(side: str) -> pd.Series | None:
+        rows = levels[(levels["side"] == side) & (levels["distance_pct"].abs() <= within_pct)] if len(levels) else levels
+        return rows.sort_values("usd", ascending=False).iloc[0] if len(rows) else None
+
+    top_short, top_long = biggest("short"), biggest("long")
+    if near.short_usd >= CROWDED_RATIO * near.long_usd and top_short is not None:
+        return (
+            f"Shorts crowded above: {format_usd(near.short_usd)} of shorts would be liquidated by a "
+            f"{within_pct:g}% rise against {format_usd(near.long_usd)} of longs by a {within_pct:g}% fall. "
+            f"Squeeze risk up to {format_price(top_short['price'])} ({top_short['distance_pct']:+.1f}%)."
+        )
+    if near.long_usd >= CROWDED_RATIO * near.short_usd and top_long is not None:
+        return (
+            f"Longs crowded below: {format_usd(near.long_usd)} of longs would be liquidated by a "
+            f"{within_pct:g}% fall against {format_usd(near.short_usd)} of shorts by a {within_pct:g}% rise. "
+            f"Flush risk down to {format_price(top_long['price'])} ({top_long['distance_pct']:+.1f}%)."
+        )
+    parts = [f"Balanced: {format_usd(near.long_usd)} of longs below and {format_usd(near.short_usd)} of shorts above within ±{within_pct:g}%."]
+    if top_short is not None:
+        parts.append(f"Biggest short cluster at {format_price(top_short['price'])} ({top_short['distance_pct']:+.1f}%)")
+    if top_long is not None:
+        parts.append(f"biggest long cluster at {format_price(top_long['price'])} ({top_long['distance_pct']:+.1f}%).")
+    return " ".join(parts) if len(parts) == 1 else parts[0] + " " + "; ".join(parts[1:])
+
+
+def nearby_table(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> pd.DataFrame:
+    """The near-price figures as a small table (one row per distance)."""
+    rows = near_price(profile, pcts)
+    return pd.DataFrame(
+        {
+            "within": [f"±{n.pct:g}%" for n in rows],
+            "long_usd": [n.long_usd for n in rows],
+            "short_usd": [n.short_usd for n in rows],
+            "imbalance": [n.imbalance for n in rows],
+        }
+    )
+
+
+def largest_cluster(profile: Profile, side: str) -> float | None:
+    """Centre price of the biggest band of ``side`` on its own side of the price (None if empty)."""
+    values = profile.long if side == "long" else profile.short
+    mask = profile.centers <= profile.price if side == "long" else profile.centers >= profile.price
+    if not np.any(values[mask] > 0):
+        return None
+    return float(profile.centers[mask][np.argmax(values[mask])])

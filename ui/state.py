@@ -1,0 +1,53 @@
+"""Session state <-> URL query parameters for the shared view (validated by core.viewstate)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+
+from core.viewstate import View, parse_view
+
+# Widget keys, prefixed by where the widget lives.
+KEYS: dict[str, str] = {
+    "src": "sidebar_src",
+    "ex": "sidebar_ex",
+    "sym": "sidebar_sym",
+    "tf": "sidebar_tf",
+    "lb": "sidebar_lb",
+    "side": "heatmap_side",
+    "clip": "heatmap_clip",
+    "zoom": "heatmap_zoom",
+    "ls": "heatmap_ls",
+}
+
+
+def init_from_url() -> None:
+    """Once per session: seed every widget from the link's (validated) query parameters."""
+    if st.session_state.get("_view_initialised"):
+        return
+    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    view, notices = parse_view(params)
+    for f in fields(View):
+        st.session_state.setdefault(KEYS[f.name], getattr(view, f.name))
+    st.session_state["_url_notices"] = notices
+    st.session_state["_view_initialised"] = True
+
+
+def current_view() -> View:
+    """The view the widgets currently describe."""
+    default = View()
+    return View(**{f.name: st.session_state.get(KEYS[f.name], getattr(default, f.name)) for f in fields(View)})
+
+
+def sync_url(view: View) -> None:
+    """Write ``view`` into the address bar so the link reproduces what is on screen."""
+    wanted = view.to_params()
+    if dict(st.query_params.to_dict()) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def show_url_notices() -> None:
+    """Show, once, what was ignored from the link."""
+    for notice in st.session_state.pop("_url_notices", ()):
+        st.warning(notice, icon=":material/link_off:")
