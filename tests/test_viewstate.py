@@ -1,0 +1,47 @@
+"""URL state: every value is validated; bad ones fall back to defaults with a notice."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.viewstate import CHOICES, RANGES, View, parse_view
+
+
+def test_round_trip_of_a_non_default_view():
+    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0, ls=0.35)
+    parsed, notices = parse_view(view.to_params())
+    assert parsed == view and notices == ()
+
+
+def test_default_view_makes_an_empty_link():
+    assert View().to_params() == {}
+
+
+def test_bad_values_fall_back_with_notices_that_do_not_echo_markup():
+    params = {"ex": ["<script>alert(1)</script>"], "clip": ["1e400"], "zoom": ["-3"], "tf": ["x" * 5000], "ls": ["nan"]}
+    view, notices = parse_view(params)
+    assert view == View()
+    assert len(notices) == 5
+    assert all(len(n) < 200 for n in notices)
+
+
+def test_repeated_keys_last_one_counts():
+    view, _ = parse_view({"tf": ["5m", "1h"]})
+    assert view.tf == "1h"
+
+
+def test_unknown_keys_are_ignored():
+    view, notices = parse_view({"evil": ["1"], "ttl": ["0"]})
+    assert view == View() and notices == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([*CHOICES, *RANGES, "other"]), st.lists(st.text(max_size=80), max_size=3)))
+def test_any_params_yield_a_valid_view(params):
+    """Whatever a link says, the view holds only allowed values."""
+    view, _ = parse_view(params)
+    for name, allowed in CHOICES.items():
+        assert getattr(view, name) in allowed
+    for name, (lo, hi) in RANGES.items():
+        assert lo <= getattr(view, name) <= hi
