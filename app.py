@@ -11,7 +11,7 @@ from core.constants import LOOKBACKS, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
 from core.viewstate import EXCHANGE_CHOICES, LIVE, SOURCE_CHOICES, UPLOAD
 from ui import state
-from ui.badges import source_badge
+from ui.badges import fallback_notice, source_badge
 from ui.data import exchange_label, load_view
 
 st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
@@ -49,6 +49,7 @@ def sidebar() -> None:
 
 
 state.init_from_url()
+state.restore_widgets()
 sidebar()
 navigation = st.navigation(PAGES)
 view = state.current_view()
@@ -56,6 +57,7 @@ loaded = load_view(view)
 st.session_state["_loaded"] = loaded
 with st.sidebar:
     source_badge(loaded)
+fallback_notice(view, loaded)
 state.sync_url(view)
 state.show_url_notices()
 navigation.run()

@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 
 from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
+from core.presets import LEVERAGE_MIXES
 
 LIVE = "live"
 UPLOAD = "upload"
@@ -35,6 +36,7 @@ class View:
     clip: float = 99.0
     zoom: float = 6.0
     ls: float = 0.5
+    mix: str = "v1"
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this view (only what differs from the default, to keep links short)."""
@@ -54,6 +56,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "tf": tuple(TIMEFRAMES),
     "lb": tuple(LOOKBACKS),
     "side": SIDE_CHOICES,
+    "mix": tuple(LEVERAGE_MIXES),
 }
 RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "ls": (0.0, 1.0)}
 

@@ -10,7 +10,8 @@ from core.export import chart_png, grid_frame, to_csv_bytes
 from core.format import format_price, format_usd
 from core.grid import key_levels
 from core.insights import nearby_table, plain_reading
-from core.presets import PRESETS, preset_params
+from core.model import describe_margin
+from core.presets import LEVERAGE_MIXES, MIX_LABELS, mix_params
 from ui import state
 from ui.data import exchange_label, heatmap_for
 
@@ -35,11 +36,11 @@ with st.container(border=True):
     c2.slider("Brightness (clip at percentile)", 80.0, 100.0, key=state.KEYS["clip"], step=0.5,
               help="Colours saturate at this percentile of the non-empty cells: lower it to make clusters pop.")
     c3.slider("Price range shown (± % around the window)", 1.0, 25.0, key=state.KEYS["zoom"], step=0.5)
-    preset = c4.selectbox("Leverage mix", tuple(PRESETS), key="heatmap_preset",
+    c4.selectbox("Leverage mix", tuple(LEVERAGE_MIXES), key=state.KEYS["mix"], format_func=MIX_LABELS.get,
                           help="How new positions are spread over 5x..100x leverage.")
     c5.slider("Long share of new positions", 0.0, 1.0, key=state.KEYS["ls"], step=0.05)
 
-params = preset_params(preset, long_share=view.ls)
+params = mix_params(view.mix, long_share=view.ls)
 hm = heatmap_for(loaded, params)
 if hm.long.shape[1] == 0:
     st.warning("No candles in this window.")
@@ -57,15 +58,14 @@ reading = plain_reading(profile, levels)
 st.markdown(f"**Reading:** {reading}")
 
 near = nearby_table(profile)
-cols = st.columns(len(near) + 1)
-cols[0].metric("Price", format_price(profile.price))
-for col, row in zip(cols[1:], near.itertuples()):
-    col.metric(
-        f"Within {row.within}",
-        f"{format_usd(row.long_usd)} L / {format_usd(row.short_usd)} S",
-        f"imbalance {row.imbalance:+.0%} ({'shorts' if row.imbalance > 0 else 'longs'} heavier)",
-        delta_color="off",
-    )
+for col, row in zip(st.columns(len(near)), near.itertuples()):
+    with col.container(border=True):
+        pct = row.within.lstrip("±")
+        a, b = st.columns(2)
+        a.metric(f"Longs within −{pct}", format_usd(row.long_usd), help=f"Estimated long USD a {pct} fall would liquidate")
+        b.metric(f"Shorts within +{pct}", format_usd(row.short_usd), help=f"Estimated short USD a {pct} rise would liquidate")
+        heavier = "shorts" if row.imbalance > 0 else "longs"
+        st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier} heavier) · price {format_price(profile.price)}")
 
 raster = render_raster(hm, view.side, view.clip, price_range)
 chart = alt.hconcat(
@@ -73,8 +73,8 @@ chart = alt.hconcat(
     profile_chart(profile, price_range),
     spacing=6,
 ).resolve_scale(y="shared", color="independent")
-st.altair_chart(chart, key="heatmap_chart", use_container_width=False)
-st.altair_chart(colour_legend(raster.vmax), use_container_width=False)
+st.altair_chart(chart, key="heatmap_chart", width="content")
+st.altair_chart(colour_legend(raster.vmax), width="content")
 
 left, right = st.columns([3, 2])
 with left:
@@ -102,7 +102,7 @@ with right:
                                                         title=f"{coin} {where} {market.timeframe} liquidation heatmap (model estimate)"),
                        "liquidation_heatmap.png", "image/png", icon=":material/image:", on_click="ignore")
     st.caption(f"Model: {', '.join(f'{k}x {v:.0%}' for k, v in params.weights.items())}; "
-               f"long share {params.long_share:.0%}. {params.describe_margin(market.symbol)}")
+               f"long share {params.long_share:.0%}. {describe_margin(params, market.symbol)}")
 
 with st.expander("How to read this"):
     st.markdown(

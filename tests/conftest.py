@@ -11,8 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-class NetworkBlocked(RuntimeError):
-    """Raised when a test tries to open a network connection."""
+class NetworkBlocked(socket.gaierror):
+    """Raised when a test tries to reach the network (an OSError, as a real offline machine raises)."""
 
 
 def _is_loopback(address) -> bool:
@@ -21,24 +21,33 @@ def _is_loopback(address) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Fail any test that opens a non-loopback socket (loopback is allowed for browser tests)."""
+def no_network(monkeypatch, request):
+    """Block every non-loopback socket; a test that tried one fails, unless marked ``offline``.
+
+    The attempt raises like a machine with no network would (an OSError), so the code under test
+    takes its real offline path; tests marked ``@pytest.mark.offline`` expect exactly that.
+    """
     real_connect = socket.socket.connect
     real_getaddrinfo = socket.getaddrinfo
+    attempts: list[str] = []
 
     def guarded_connect(self, address):
         if self.family == socket.AF_UNIX or _is_loopback(address):
             return real_connect(self, address)
+        attempts.append(repr(address))
         raise NetworkBlocked(f"test tried to reach the network: {address!r}")
 
     def guarded_getaddrinfo(host, *args, **kwargs):
         if _is_loopback((host,)):
             return real_getaddrinfo(host, *args, **kwargs)
+        attempts.append(repr(host))
         raise NetworkBlocked(f"test tried to resolve {host!r}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    yield
+    yield attempts
+    if attempts and request.node.get_closest_marker("offline") is None:
+        pytest.fail(f"test tried to use the network: {attempts[:3]}")
 
 
 def shared_path(*parts: str) -> Path:

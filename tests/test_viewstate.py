@@ -9,7 +9,7 @@ from core.viewstate import CHOICES, RANGES, View, parse_view
 
 
 def test_round_trip_of_a_non_default_view():
-    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0, ls=0.35)
+    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0, ls=0.35, mix="high")
     parsed, notices = parse_view(view.to_params())
     assert parsed == view and notices == ()
 

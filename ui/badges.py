@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.format import format_age
+from core.viewstate import LIVE, View
 from ui.data import Loaded, exchange_label
 
 BADGES = {
@@ -34,3 +35,15 @@ def source_badge(loaded: Loaded) -> None:
         with st.expander("Data notes", expanded=market.source in ("snapshot",)):
             for note in dict.fromkeys(fallback):
                 st.caption(note)
+
+
+def fallback_notice(view: View, loaded: Loaded) -> None:
+    """When live data was asked for but could not be had, say so in plain words at the top."""
+    market = loaded.primary
+    if view.src != LIVE or market.source == "live":
+        return
+    said = [n for n in market.notes if n != market.provenance][:2]
+    message = " ".join(said) or "Live data is unavailable: showing other data."
+    if market.source == "snapshot":
+        message += f" (data fetched {format_age(market.fetched_at)})"
+    st.warning(message, icon=":material/cloud_off:")

@@ -19,6 +19,7 @@ KEYS: dict[str, str] = {
     "clip": "heatmap_clip",
     "zoom": "heatmap_zoom",
     "ls": "heatmap_ls",
+    "mix": "heatmap_mix",
 }
 
 
@@ -28,16 +29,29 @@ def init_from_url() -> None:
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
     view, notices = parse_view(params)
-    for f in fields(View):
-        st.session_state.setdefault(KEYS[f.name], getattr(view, f.name))
+    st.session_state["_view"] = view
     st.session_state["_url_notices"] = notices
     st.session_state["_view_initialised"] = True
 
 
+def restore_widgets() -> None:
+    """Re-seed widget keys that Streamlit dropped while their page was not shown.
+
+    Streamlit forgets a widget's state when a run does not draw it, so the view is also kept in
+    ``_view`` (a plain session key) and copied back into the widget keys before they are drawn.
+    """
+    view = st.session_state.get("_view", View())
+    for f in fields(View):
+        if KEYS[f.name] not in st.session_state:
+            st.session_state[KEYS[f.name]] = getattr(view, f.name)
+
+
 def current_view() -> View:
-    """The view the widgets currently describe."""
-    default = View()
-    return View(**{f.name: st.session_state.get(KEYS[f.name], getattr(default, f.name)) for f in fields(View)})
+    """The view the widgets currently describe (remembered in ``_view`` for the other pages)."""
+    kept = st.session_state.get("_view", View())
+    view = View(**{f.name: st.session_state.get(KEYS[f.name], getattr(kept, f.name)) for f in fields(View)})
+    st.session_state["_view"] = view
+    return view
 
 
 def sync_url(view: View) -> None:
