@@ -1,0 +1,296 @@
+"""``load_market``: one call for the pages, offline-first.
+
+Sources:
+  * "bundled": the shipped sample (``load_bundled``), never touches the network;
+  * "live": ccxt through the single-flight cache; every success is saved to the last-good store;
+    a failure raises ``DataUnavailable`` with a plain message;
+  * "snapshot": the last-good store only;
+  * "auto": live, else the last-good snapshot, else the bundled sample, with a note saying which
+    was used and why ("Could not reach Bybit (no network). Showing the bundled sample instead.").
+
+The clients, cache, store and clock live in ``DataServices``; the default one is built on first
+use (no connection is opened at import). Tests pass their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
+from core.data.bundled import BUNDLED, DEFAULT_DATASET, load_bundled
+from core.data.cache import SingleFlightCache, time_bucket
+from core.data.errors import DataUnavailable
+from core.data.live import ClientPool, Progress, check_choices, exchange_title, fetch_depth_usd, fetch_live
+from core.data.market import MarketData
+from core.data.store import SnapshotStore, describe_age
+
+SOURCE_CHOICES: tuple[str, ...] = ("auto", "live", "snapshot", "bundled")
+FALLBACK_TIMEFRAME = "5m"
+
+
+def utc_now() -> pd.Timestamp:
+    """The current time, UTC."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+@dataclass(frozen=True)
+class DataServices:
+    """Everything the live path needs: clients, the result cache, the last-good store, a clock.
+
+    Parameters
+    ----------
+    clients
+        One ccxt client per exchange.
+    cache
+        Single-flight TTL cache with the per-exchange circuit breaker (markets and depth).
+    store
+        Last-good snapshots on disk.
+    clock
+        Returns "now" (UTC); the live window ends there.
+    """
+
+    clients: ClientPool = field(default_factory=ClientPool)
+    cache: SingleFlightCache = field(default_factory=SingleFlightCache)
+    store: SnapshotStore = field(default_factory=SnapshotStore)
+    clock: Callable[[], pd.Timestamp] = utc_now
+
+
+_DEFAULT: list[DataServices] = []
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_services() -> DataServices:
+    """The process-wide services, built on first use."""
+    with _DEFAULT_LOCK:
+        if not _DEFAULT:
+            _DEFAULT.append(DataServices())
+        return _DEFAULT[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The three sources
+
+
+def _live(
+    exchange: str, symbol: str, timeframe: str, lookback: str, progress: Progress | None, services: DataServices
+) -> MarketData:
+    """Live data through the cache (one upstream call per key and time bucket); saved on success."""
+    check_choices(exchange, symbol, timeframe, lookback)
+    now = services.clock()
+    key = ("market", exchange, symbol, timeframe, lookback, time_bucket(now, timeframe))
+
+    def compute() -> MarketData:
+        market = fetch_live(exchange, symbol, timeframe, lookback, pool=services.clients, now=now, progress=progress)
+        try:
+            services.store.save(market)
+        except Exception:  # noqa: BLE001 - saving is best effort; the live data is still good
+            pass
+        return market
+
+    market = services.cache.get(key, compute, breaker=exchange)
+    if progress is not None:
+        progress(1.0, "Done")
+    return market
+
+
+def _snapshot(exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices) -> MarketData | None:
+    """The last-good snapshot restricted to the last ``lookback`` (None when there is none)."""
+    snap = services.store.load(exchange, symbol, timeframe, now=services.clock())
+    if snap is None or snap.candles.empty:
+        return None
+    if lookback not in LOOKBACKS or timeframe not in TIMEFRAMES:
+        return snap
+    first = snap.candles.index[-1] + timeframe_delta(timeframe) - lookback_delta(lookback)
+    if first < snap.candles.index[0]:
+        return snap.with_notes(f"the saved data covers less than {lookback}")
+    return snap.window(start=first)
+
+
+def _bundled(symbol: str, timeframe: str, lookback: str, dataset: str | None, exchange: str | None = None) -> MarketData:
+    """The bundled sample, saying so when it is another market or timeframe than asked."""
+    key = dataset or DEFAULT_DATASET
+    meta = BUNDLED[key] if key in BUNDLED else BUNDLED[DEFAULT_DATASET]
+    notes: list[str] = []
+    if key not in BUNDLED:
+        notes.append(f"there is no bundled dataset {key!r}: showing {meta.title}")
+    if timeframe not in TIMEFRAMES:
+        notes.append(f"{timeframe} candles are not offered: showing {FALLBACK_TIMEFRAME}")
+        timeframe = FALLBACK_TIMEFRAME
+    market = load_bundled(meta.key, timeframe, lookback if lookback in LOOKBACKS else None)
+    if meta.symbol != symbol:
+        notes.append(f"The bundled sample is {meta.symbol} on {exchange_title(meta.exchange)}, not {symbol}")
+    elif exchange is not None and exchange != meta.exchange:
+        notes.append(f"The bundled sample comes from {exchange_title(meta.exchange)}, not {exchange_title(exchange)}")
+    return market.with_notes(*notes)
+
+
+def _first(market: MarketData, note: str) -> MarketData:
+    """A copy with ``note`` as its first note (the one a reader sees first)."""
+    return replace(market, notes=(note,) + market.notes)
+
+
+def _age(market: MarketData, services: DataServices) -> str:
+    """How old a snapshot is, in plain words."""
+    return describe_age(services.clock() - market.fetched_at)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def load_market(
+    exchange: str = "binanceusdm",
+    symbol: str = "BTC/USDT:USDT",
+    timeframe: str = "5m",
+    lookback: str = "3d",
+    source: str = "auto",
+    progress: Progress | None = None,
+    dataset: str | None = None,
+    *,
+    services: DataServices | None = None,
+) -> MarketData:
+    """Load one market from ``source``, offline-first.
+
+    Parameters
+    ----------
+    exchange, symbol, timeframe, lookback
+        ccxt exchange id, unified symbol, candle timeframe and window (``core.constants``).
+    source
+        "auto" (live, else last-good snapshot, else bundled), "live", "snapshot" or "bundled".
+    progress
+        ``progress(fraction, message)`` for a progress bar (live fetches).
+    dataset
+        Bundled dataset key (default ``DEFAULT_DATASET``) for "bundled" and the last fallback.
+    services
+        Clients, cache, store and clock (default: the process-wide ones).
+
+    Raises
+    ------
+    DataUnavailable
+        "live" on any failure; "snapshot" when nothing was saved. "auto" and "bundled" do not
+        raise it.
+    ValueError
+        An unknown ``source``.
+    """
+    if source not in SOURCE_CHOICES:
+        raise ValueError(f"source must be one of {SOURCE_CHOICES}, not {source!r}")
+    if source == "bundled":
+        return _bundled(symbol, timeframe, lookback, dataset)
+    svc = services or default_services()
+    if source == "live":
+        return _live(exchange, symbol, timeframe, lookback, progress, svc)
+    if source == "snapshot":
+        snap = _snapshot(exchange, symbol, timeframe, lookback, svc)
+        if snap is None:
+            raise DataUnavailable(
+                f"No saved data for {exchange_title(exchange)} {symbol} {timeframe} yet", "no_snapshot", exchange
+            )
+        return snap
+    return _auto(exchange, symbol, timeframe, lookback, progress, dataset, svc)
+
+
+def _auto(
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    lookback: str,
+    progress: Progress | None,
+    dataset: str | None,
+    services: DataServices,
+) -> MarketData:
+    """Live, else the last-good snapshot, else the bundled sample, with the reason as first note."""
+    try:
+        market = _live(exchange, symbol, timeframe, lookback, progress, services)
+        return _first(market, f"Live data from {exchange_title(exchange)}.")
+    except DataUnavailable as error:
+        failure = error
+    snap = _snapshot(exchange, symbol, timeframe, lookback, services)
+    if progress is not None:
+        progress(1.0, "Showing saved data" if snap is not None else "Showing the bundled sample")
+    if snap is not None:
+        return _first(snap, f"{failure.message}; showing the last good data from {_age(snap, services)} ago.")
+    market = _bundled(symbol, timeframe, lookback, dataset, exchange)
+    return _first(market, f"{failure.message}. Showing the bundled sample instead.")
+
+
+def load_all_exchanges(
+    symbol: str,
+    timeframe: str,
+    lookback: str,
+    source: str = "auto",
+    progress: Progress | None = None,
+    *,
+    services: DataServices | None = None,
+) -> tuple[list[MarketData], list[str]]:
+    """Load ``symbol`` from every exchange for the aggregated view.
+
+    With "auto" each exchange falls back to its own last-good snapshot only (adding the same
+    bundled sample three times would triple-count it); when no exchange loads at all, the bundled
+    sample is returned once. With "bundled" the one bundled sample is returned.
+
+    Returns
+    -------
+    (markets, messages)
+        The markets that loaded and one plain message per exchange left out.
+    """
+    if source not in SOURCE_CHOICES:
+        raise ValueError(f"source must be one of {SOURCE_CHOICES}, not {source!r}")
+    if source == "bundled":
+        market = _bundled(symbol, timeframe, lookback, None)
+        return [market], [f"The bundled sample comes from {exchange_title(market.exchange)} only."]
+    svc = services or default_services()
+    loaded: list[MarketData] = []
+    missing: list[str] = []
+    ids = list(EXCHANGES)
+    for i, exchange in enumerate(ids):
+        part = _scaled(progress, i / len(ids), (i + 1) / len(ids))
+        try:
+            loaded.append(_live_or_snapshot(exchange, symbol, timeframe, lookback, source, part, svc))
+        except DataUnavailable as error:
+            missing.append(f"{exchange_title(exchange)} left out: {error.message}.")
+    if not loaded and source == "auto":
+        loaded.append(_first(_bundled(symbol, timeframe, lookback, None), "No exchange could be reached."))
+        missing.append("No exchange could be reached: showing the bundled sample instead.")
+    if progress is not None:
+        progress(1.0, "Done")
+    return loaded, missing
+
+
+def _live_or_snapshot(
+    exchange: str, symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None, services: DataServices
+) -> MarketData:
+    """One exchange of the aggregated view: live and/or snapshot as ``source`` says."""
+    if source in ("live", "snapshot"):
+        return load_market(exchange, symbol, timeframe, lookback, source, progress, services=services)
+    try:
+        return _live(exchange, symbol, timeframe, lookback, progress, services)
+    except DataUnavailable as error:
+        snap = _snapshot(exchange, symbol, timeframe, lookback, services)
+        if snap is None:
+            raise
+        return _first(snap, f"{error.message}; showing the last good data from {_age(snap, services)} ago.")
+
+
+def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """A progress callback mapping 0..1 onto ``lo``..``hi`` of ``progress``."""
+    if progress is None:
+        return None
+    return lambda fraction, message: progress(lo + (hi - lo) * fraction, message)
+
+
+def fetch_order_book_depth(exchange: str, symbol: str, *, services: DataServices | None = None) -> float:
+    """USD needed to move the price 1%: bid notional within 1% below the mid and ask notional
+    within 1% above it, averaged. Cached like markets (same circuit breaker).
+
+    Raises
+    ------
+    DataUnavailable
+        Offline, or any failure of the order-book call.
+    """
+    svc = services or default_services()
+    key = ("depth", exchange, symbol, time_bucket(svc.clock()))
+    return svc.cache.get(key, lambda: fetch_depth_usd(exchange, symbol, pool=svc.clients), breaker=exchange)

@@ -1,0 +1,147 @@
+"""The single-flight TTL cache: one upstream call per key, bounded, with a circuit breaker."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+from fixtures.fake_exchanges import FakeClock, fakes_at, make_services
+
+from core.data.cache import SingleFlightCache, time_bucket
+from core.data.errors import DataUnavailable
+from core.data.load import load_market
+
+NOW = pd.Timestamp("2026-03-10 12:03:20", tz="UTC")
+
+
+def _hammer(n: int, call) -> tuple[list, list]:
+    """Run ``call`` from ``n`` threads released at once; return results and errors."""
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def worker():
+        barrier.wait()
+        try:
+            value = call()
+            with lock:
+                results.append(value)
+        except Exception as error:  # noqa: BLE001 - collected for the assertions
+            with lock:
+                errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    return results, errors
+
+
+def test_twenty_threads_one_upstream_call():
+    """20 simultaneous requests for one market cause exactly one upstream call, same result."""
+    cache = SingleFlightCache()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return object()
+
+    results, errors = _hammer(20, lambda: cache.get("k", compute))
+    assert len(calls) == 1 and not errors and len(results) == 20
+    assert all(r is results[0] for r in results)
+
+
+def test_twenty_threads_share_one_failure():
+    """When the one upstream call fails, every waiting caller gets the same plain error."""
+    cache = SingleFlightCache()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        raise DataUnavailable("Bybit took too long to answer", "timeout", "bybit")
+
+    results, errors = _hammer(20, lambda: cache.get("k", compute, breaker="bybit"))
+    assert len(calls) == 1 and not results and len(errors) == 20
+    assert all(isinstance(e, DataUnavailable) and e.reason == "timeout" for e in errors)
+
+
+def test_cache_stays_bounded():
+    """Distinct keys beyond maxsize evict older entries instead of growing."""
+    cache = SingleFlightCache(maxsize=8)
+    for i in range(100):
+        assert cache.get(("m", i), lambda i=i: i) == i
+    assert len(cache) <= 8 and cache.maxsize == 8
+    assert cache.get(("m", 99), lambda: "recomputed") == 99  # the newest is still there
+
+
+def test_entries_expire_after_ttl():
+    """After ``ttl`` seconds the value is fetched again."""
+    clock = FakeClock(NOW)
+    cache = SingleFlightCache(ttl=60, timer=clock.seconds)
+    assert cache.get("k", lambda: 1) == 1
+    clock.advance(seconds=59)
+    assert cache.get("k", lambda: 2) == 1
+    clock.advance(seconds=2)
+    assert cache.get("k", lambda: 3) == 3
+
+
+def test_breaker_remembers_transient_failures_then_retries():
+    """A down exchange fails fast for ``failure_ttl`` seconds, then is asked again."""
+    clock = FakeClock(NOW)
+    cache = SingleFlightCache(failure_ttl=30, timer=clock.seconds)
+    calls = []
+
+    def down():
+        calls.append(1)
+        raise DataUnavailable("Could not reach OKX (no network)", "no_network", "okx")
+
+    with pytest.raises(DataUnavailable):
+        cache.get(("okx", "BTC"), down, breaker="okx")
+    with pytest.raises(DataUnavailable) as info:
+        cache.get(("okx", "ETH"), down, breaker="okx")  # another market of the same exchange
+    assert len(calls) == 1 and info.value.reason == "no_network"
+    assert cache.get(("bybit", "BTC"), lambda: "up", breaker="bybit") == "up"
+    clock.advance(seconds=31)
+    assert cache.open_failure("okx") is None
+    assert cache.get(("okx", "BTC"), lambda: "back", breaker="okx") == "back"
+
+
+def test_input_errors_do_not_open_the_breaker():
+    """An unknown symbol is not an outage: the exchange stays usable."""
+    cache = SingleFlightCache()
+
+    def bad():
+        raise DataUnavailable("OKX does not list FOO", "bad_symbol", "okx")
+
+    with pytest.raises(DataUnavailable):
+        cache.get("foo", bad, breaker="okx")
+    assert cache.get("btc", lambda: 1, breaker="okx") == 1
+
+
+def test_time_bucket_floors_to_candle_or_minute():
+    """Keys change with each new candle, and at least once a minute."""
+    t = pd.Timestamp("2026-03-10 12:03:20", tz="UTC")
+    assert time_bucket(t, "5m") == int(pd.Timestamp("2026-03-10 12:00", tz="UTC").timestamp())
+    assert time_bucket(t, "1m") == int(pd.Timestamp("2026-03-10 12:03", tz="UTC").timestamp())
+    assert time_bucket(t) == time_bucket(t, "1m")
+    assert time_bucket(t, "bogus") == time_bucket(t)
+
+
+def test_twenty_threads_loading_one_market_fetch_it_once(tmp_path):
+    """20 sessions opening the same chart cause one set of exchange requests."""
+    clock = FakeClock(NOW)
+    fakes = fakes_at(NOW)
+    services = make_services(tmp_path, clock, fakes)
+    load_market("bybit", "BTC/USDT:USDT", "5m", "12h", source="live", services=services)
+    single = len(fakes["bybit"].calls)
+    fakes["bybit"].calls.clear()
+    services.cache.clear()
+    results, errors = _hammer(20, lambda: load_market("bybit", "BTC/USDT:USDT", "5m", "12h", source="live", services=services))
+    assert not errors and len(results) == 20
+    assert len(fakes["bybit"].calls) == single
+    assert services.cache.upstream_calls == 2
