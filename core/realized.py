@@ -270,7 +270,7 @@ def _per_minute(name: str, time_ms: np.ndarray, long_usd: np.ndarray, short_usd:
     usd = frame["usd"].to_numpy()
     keep = np.isfinite(times) & np.isfinite(usd) & (usd > 0)  # zero minutes are not liquidations
     notes = [f"{safe_text(name)}: per-minute totals (no individual prices)"]
-    if (n_bad := int((~np.isfinite(times)).sum() // 1)):
+    if (n_bad := int((~np.isfinite(time_ms)).sum())):
         notes.append(f"{safe_text(name)}: {n_bad:,} row(s) with a missing or implausible time dropped")
     return frame.loc[keep], notes
 

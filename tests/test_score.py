@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from core.grid import Heatmap
-from tests.conftest import shared_path
 from core.score import (
     SCORE_METHOD,
     Score,
@@ -16,6 +15,7 @@ from core.score import (
     tie_shared_credit,
     top_count,
 )
+from tests.conftest import shared_path
 
 T, P = 60, 400
 TIMES = pd.date_range("2024-03-05 12:00", periods=T, freq="1min", tz="UTC")
