@@ -179,3 +179,20 @@ def test_exchange_that_recovers_is_live_again(setup):
     again = load_market("okx", "BTC/USDT:USDT", "1h", "24h", source="auto", services=services)
     assert again.source == "live" and again.notes[0] == "Live data from OKX."
     assert len(fakes["okx"].calls) > asked
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "words"),
+    [
+        ({"code": -1121, "msg": "Invalid symbol."}, "bad_symbol", "Binance does not know this market"),
+        ({"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."}, "exchange_error", "rejected the request for candles"),
+    ],
+)
+def test_exchange_errors_are_plain(body, reason, words):
+    """ccxt's BadSymbol and other ExchangeErrors (HTTP 400 with an error code) read plainly."""
+    fakes = fakes_at(NOW)
+    fakes["binanceusdm"].fault = replying(json_reply(body, 400))
+    with pytest.raises(DataUnavailable) as info:
+        fetch_live("binanceusdm", "BTC/USDT:USDT", "5m", "12h", pool=ClientPool(lambda ex: fakes[ex].client()), now=NOW)
+    assert info.value.reason == reason and words in info.value.message
+    assert isinstance(info.value.__cause__, ccxt.ExchangeError)

@@ -253,6 +253,8 @@ def describe_failure(error: BaseException, session: LiveSession, what: str = "da
     what
         What was being fetched ("candles", "open interest"), for the messages.
     """
+    if isinstance(error, DataUnavailable):
+        return error
     name, status = session.title, session.probe.status
     if status is None or status == 200:
         status = _status_in_message(str(error)) or status
@@ -261,8 +263,6 @@ def describe_failure(error: BaseException, session: LiveSession, what: str = "da
     def fail(message: str, reason: str) -> DataUnavailable:
         return DataUnavailable(message, reason, session.exchange, detail)
 
-    if isinstance(error, DataUnavailable):
-        return error
     if status == 451:
         return fail(f"{name} refuses requests from this region (HTTP 451)", "geo_blocked")
     if status == 403:
