@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from core.data.market import MarketData
+from core.model import Levels, ModelParams, SideLevels, build_levels
 
 
 @dataclass(frozen=True)
@@ -85,3 +90,545 @@ class Heatmap:
     def last_price(self) -> float:
         """Close of the last candle."""
         return float(self.close[-1])
+
+    @property
+    def long_total(self) -> np.ndarray:
+        """Long USD alive at each candle's close, all bands (T,)."""
+        return self.long.sum(axis=0)
+
+    @property
+    def short_total(self) -> np.ndarray:
+        """Short USD alive at each candle's close, all bands (T,)."""
+        return self.short.sum(axis=0)
+
+    def profile(self, at: int = -1) -> Profile:
+        """The liquidation map at candle ``at`` (default: the last one), see ``Profile``."""
+        col = _column_index(at, len(self.times))
+        return make_profile(
+            self.times[col], float(self.close[col]), self.price_edges, self.long[:, col], self.short[:, col]
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Profile and key levels
+# --------------------------------------------------------------------------------------------
+
+
+def _column_index(at: int, n: int) -> int:
+    """Normalise a (possibly negative) column index, raising IndexError when out of range."""
+    if not -n <= at < n:
+        raise IndexError(f"candle {at} is out of range for {n} candles")
+    return at % n
+
+
+def make_profile(
+    time: pd.Timestamp, price: float, price_edges: np.ndarray, long: np.ndarray, short: np.ndarray
+) -> Profile:
+    """A ``Profile`` from one column of USD per band (copies the inputs).
+
+    Bands at or below the price are those whose lower edge is <= price; at or above, those whose
+    upper edge is >= price (the band holding the price is both).
+    """
+    edges = np.asarray(price_edges, dtype="float64")
+    long = np.array(long, dtype="float64")
+    short = np.array(short, dtype="float64")
+    below = edges[:-1] <= price
+    above = edges[1:] >= price
+    long_below = np.where(below, long, 0.0)
+    cum_long = np.where(below, np.cumsum(long_below[::-1])[::-1], 0.0)
+    cum_short = np.where(above, np.cumsum(np.where(above, short, 0.0)), 0.0)
+    return Profile(
+        time=pd.Timestamp(time), price=float(price), price_edges=edges.copy(), long=long, short=short,
+        cum_long=cum_long, cum_short=cum_short,
+    )
+
+
+def _clusters(usd: np.ndarray) -> list[tuple[int, int, float]]:
+    """Clusters of one side's profile: (first band, last band, USD), in no particular order.
+
+    A cluster is a local maximum (the left end of a plateau) together with the adjacent bands that
+    fall away from it monotonically while holding at least half of its USD (its full width at half
+    maximum). Peaks are taken largest first; a band belongs to one cluster only.
+    """
+    y = np.asarray(usd, dtype="float64")
+    p = len(y)
+    if p == 0 or not np.any(y > 0):
+        return []
+    left = np.concatenate(([-np.inf], y[:-1]))
+    right = np.concatenate((y[1:], [-np.inf]))
+    peaks = np.flatnonzero((y > 0) & (y > left) & (y >= right))
+    peaks = peaks[np.argsort(-y[peaks], kind="stable")]
+    taken = np.zeros(p, dtype=bool)
+    out: list[tuple[int, int, float]] = []
+    for b in peaks:  # at most P/2 peaks of a 1-D profile
+        if taken[b]:
+            continue
+        half = y[b] / 2.0
+        lo = b
+        while lo > 0 and not taken[lo - 1] and half <= y[lo - 1] <= y[lo]:
+            lo -= 1
+        hi = b
+        while hi < p - 1 and not taken[hi + 1] and half <= y[hi + 1] <= y[hi]:
+            hi += 1
+        taken[lo : hi + 1] = True
+        out.append((int(lo), int(hi), float(y[lo : hi + 1].sum())))
+    return out
+
+
+def key_levels(heatmap: "Heatmap | Profile", n: int = 10, at: int = -1) -> pd.DataFrame:
+    """The ``n`` largest liquidation clusters at candle ``at``, both sides together.
+
+    A cluster is a local maximum of a side's USD per band plus its adjacent bands down to half its
+    height (see ``_clusters``), so one wide cluster is one row, not several bands.
+
+    Parameters
+    ----------
+    heatmap
+        A ``Heatmap`` (its profile at ``at`` is used) or a ``Profile`` (``at`` ignored).
+    n
+        How many clusters to return (largest USD first).
+    at
+        Candle index for a ``Heatmap``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns price_low, price_high (band edges of the cluster), price (USD-weighted mean of the
+        band centres), side ("long"/"short"), usd, distance_pct (signed, from the profile's price).
+    """
+    prof = heatmap.profile(at) if isinstance(heatmap, Heatmap) else heatmap
+    edges = prof.price_edges
+    centers = (edges[:-1] + edges[1:]) / 2
+    rows = []
+    for side, usd in (("long", prof.long), ("short", prof.short)):
+        for lo, hi, total in _clusters(usd):
+            weights = usd[lo : hi + 1]
+            price = float(np.average(centers[lo : hi + 1], weights=weights)) if total > 0 else float(centers[lo])
+            rows.append((float(edges[lo]), float(edges[hi + 1]), price, side, total))
+    cols = ["price_low", "price_high", "price", "side", "usd", "distance_pct"]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object" if c == "side" else "float64") for c in cols})
+    frame = pd.DataFrame(rows, columns=cols[:-1])
+    frame["distance_pct"] = (frame["price"] / prof.price - 1.0) * 100.0
+    return frame.sort_values("usd", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# First crossings
+# --------------------------------------------------------------------------------------------
+
+
+class CrossingIndex:
+    """Range-minimum tables over lows and range-maximum tables over highs of one market.
+
+    ``first_cross`` finds, for every level at once, the first candle u > t whose low <= p (long)
+    or high >= p (short) by a vectorised binary lifting over a sparse table: O(M log N) for M
+    levels and N candles, after an O(N log N) build. Build once per market and reuse.
+    """
+
+    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
+        self.n = len(low)
+        self._low = self._table(np.asarray(low, dtype="float64"))
+        self._neg_high = self._table(-np.asarray(high, dtype="float64"))
+
+    @staticmethod
+    def _table(values: np.ndarray) -> np.ndarray:
+        """(K, N+1) table: row k, column i = min(values[i : i + 2**k]), -inf where it runs past N."""
+        n = len(values)
+        k_max = max(1, int(n).bit_length())
+        table = np.full((k_max, n + 1), -np.inf)
+        table[0, :n] = values
+        for k in range(1, k_max):
+            half, width = 1 << (k - 1), 1 << k
+            count = n - width + 1
+            if count <= 0:
+                break
+            table[k, :count] = np.minimum(table[k - 1, :count], table[k - 1, half : half + count])
+        return table
+
+    def first_cross(self, side: int, birth: np.ndarray, price: np.ndarray) -> np.ndarray:
+        """First candle u > birth where price trades through each level (``n`` if never).
+
+        Parameters
+        ----------
+        side
+            +1 long (dies when low <= price), -1 short (dies when high >= price).
+        birth, price
+            Birth candle and price of each level.
+        """
+        table = self._low if side > 0 else self._neg_high
+        threshold = np.asarray(price, dtype="float64") * (1.0 if side > 0 else -1.0)
+        pos = np.asarray(birth, dtype="int64") + 1
+        np.minimum(pos, self.n, out=pos)
+        for k in range(table.shape[0] - 1, -1, -1):
+            pos += (table[k, pos] > threshold).astype("int64") << k
+        return pos
+
+
+# --------------------------------------------------------------------------------------------
+# Levels -> grid
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fate:
+    """When each level of one side ends, and what it is worth when it dies."""
+
+    end: np.ndarray  # first candle the level is not alive at (N if alive to the end)
+    liquidated: np.ndarray  # bool: died by a price crossing (not closed by OI falling to 0)
+    death_value: np.ndarray  # USD at the close of its death candle (0 where not liquidated)
+
+
+def _fates(levels: Levels, side_levels: SideLevels, index: CrossingIndex) -> _Fate:
+    """End candle, liquidation flag and death value of every level of one side."""
+    n = index.n
+    cross = index.first_cross(side_levels.side, side_levels.birth, side_levels.price)
+    next_zero = np.full(n + 1, n, dtype="int64")
+    zeros = np.flatnonzero(levels.zero)
+    if len(zeros):
+        idx = np.searchsorted(zeros, np.arange(n + 1), side="left")
+        next_zero = np.where(idx < len(zeros), zeros[np.minimum(idx, len(zeros) - 1)], n)
+    kill = next_zero[np.minimum(side_levels.birth + 1, n)]
+    liquidated = cross < kill
+    end = np.minimum(cross, kill)
+    at = np.minimum(cross, n - 1)
+    value = np.where(
+        liquidated,
+        side_levels.notional * np.exp(levels.log_scale[at] - levels.log_scale[side_levels.birth]),
+        0.0,
+    )
+    return _Fate(end=end, liquidated=liquidated, death_value=value)
+
+
+def _band_of(price: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Band index of each price and whether it lies inside [edges[0], edges[-1]]."""
+    inside = (price >= edges[0]) & (price <= edges[-1])
+    band = np.clip(np.searchsorted(edges, price, side="right") - 1, 0, len(edges) - 2)
+    return band, inside
+
+
+def _weighted_counts(index: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:
+    """``np.bincount`` with weights, always float64 (bincount of nothing returns integers)."""
+    return np.bincount(index, weights=weights, minlength=length).astype("float64", copy=False)
+
+
+def _block_length(n: int) -> int:
+    """Rows per block of the time scan: about sqrt(N), at most 256."""
+    return int(min(256, max(1, math.ceil(math.sqrt(max(n, 1))))))
+
+
+def _scan_side(
+    n: int, bands: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, levels: Levels
+) -> np.ndarray:
+    """Time-major grid (N_pad, P) of USD alive at each close, from +/- entries (a difference array).
+
+    Solves V_c = step_c * V_{c-1} + D_c (step_c: closing and decay factor of candle c) in blocks
+    of B candles: the value carried into each block is found first from the sparse entries alone
+    (a loop over blocks, not candles), then one pass over the block rows finishes every block at
+    once. No factor is ever inverted, so nothing overflows however long the window or short the
+    half-life, and open interest falling to 0 is an ordinary step of 0.
+    """
+    blk = _block_length(n)
+    nb = -(-n // blk)
+    n_pad = nb * blk
+    step = np.ones(n_pad)
+    step[:n] = levels.step_factor
+    log_scale = np.full(n_pad, levels.log_scale[-1] if n else 0.0)
+    log_scale[:n] = levels.log_scale
+    zeros = np.zeros(n_pad, dtype="int64")
+    zeros[:n] = np.cumsum(levels.zero)
+    zeros[n:] = zeros[n - 1] if n else 0
+
+    grid = _weighted_counts(rows * bands + cols, values, n_pad * bands).reshape(n_pad, bands)
+
+    # Value at the end of each block carried from the entries inside it (zero start).
+    block = rows // blk
+    block_end = (block + 1) * blk - 1
+    carry_factor = np.where(
+        zeros[block_end] == zeros[rows], np.exp(log_scale[block_end] - log_scale[rows]), 0.0
+    )
+    inside = _weighted_counts(block * bands + cols, values * carry_factor, nb * bands).reshape(nb, bands)
+    ends = np.arange(nb) * blk + blk - 1
+    starts = ends - blk + 1
+    # Growth over each block: step product over its rows.
+    block_growth = np.where(
+        zeros[ends] == np.concatenate(([0], zeros[ends[:-1]])),
+        np.exp(log_scale[ends] - np.concatenate(([0.0], log_scale[ends[:-1]]))),
+        0.0,
+    )
+    block_growth[0] = 1.0  # unused: nothing is carried into the first block
+    carried = np.zeros((nb, bands))  # value at the end of block j-1, carried into block j
+    for j in range(1, nb):  # a loop over blocks (about sqrt(N)), each a vector of P bands
+        carried[j] = inside[j - 1] + block_growth[j - 1] * carried[j - 1]
+    x = grid.reshape(nb, blk, bands)
+    x[:, 0, :] += step[starts][:, None] * carried
+    plain = bool(np.all(step == 1.0))
+    steps = step.reshape(nb, blk)
+    tmp = np.empty((nb, bands))
+    for k in range(1, blk):  # one pass over the rows of every block at once
+        if plain:
+            np.add(x[:, k, :], x[:, k - 1, :], out=x[:, k, :])
+        else:
+            np.multiply(x[:, k - 1, :], steps[:, k, None], out=tmp)
+            np.add(x[:, k, :], tmp, out=x[:, k, :])
+    np.maximum(grid, 0.0, out=grid)  # rounding residue of cancelled levels
+    return grid
+
+
+def _side_grid(
+    levels: Levels, side_levels: SideLevels, fate: _Fate, edges: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(P, T) grid view, liquidated USD per candle, and USD at birth left outside the price axis."""
+    bands = len(edges) - 1
+    band, inside = _band_of(side_levels.price, edges)
+    dies_inside = inside & (fate.end < n) & fate.liquidated
+    # Levels closed by open interest falling to 0 need no entry: the step of 0 already zeroes them.
+    rows = np.concatenate((side_levels.birth[inside], fate.end[dies_inside]))
+    cols = np.concatenate((band[inside], band[dies_inside]))
+    values = np.concatenate((side_levels.notional[inside], -fate.death_value[dies_inside]))
+    grid = _scan_side(n, bands, rows, cols, values, levels)
+    liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+    outside = float(side_levels.notional[~inside].sum())
+    return grid[:n].T, liquidated, outside
+
+
+def _price_edges(
+    prices: list[np.ndarray], low: float, high: float, bins: int, price_range: tuple[float, float] | None
+) -> np.ndarray:
+    """Band edges: ``price_range`` if given, else every level and every candle's low..high."""
+    if bins < 1:
+        raise ValueError("price_bins must be at least 1")
+    if price_range is not None:
+        lo, hi = float(price_range[0]), float(price_range[1])
+        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+            raise ValueError("price_range must be (low, high) with high > low")
+    else:
+        finite = [p[np.isfinite(p)] for p in prices if len(p)]
+        lo = min([low] + [float(p.min()) for p in finite if len(p)])
+        hi = max([high] + [float(p.max()) for p in finite if len(p)])
+        if hi <= lo:
+            pad = max(abs(lo) * 0.005, 1e-9)
+            lo, hi = lo - pad, hi + pad
+        margin = (hi - lo) * 1e-9  # so rounding never puts the outermost level off the axis
+        lo, hi = lo - margin, hi + margin
+    return np.linspace(lo, hi, bins + 1)
+
+
+def _run_sides(jobs: list, cells: int) -> list:
+    """Run the two sides' scans, in two threads when the grid is large (numpy frees the GIL)."""
+    if cells < 2_000_000:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda job: job(), jobs))
+
+
+def _heatmap_from_levels(
+    market: MarketData, params: ModelParams, lv: Levels, index: CrossingIndex, edges: np.ndarray, range_given: bool
+) -> Heatmap:
+    """Build the ``Heatmap`` of one market from its levels on the given price axis."""
+    n = len(market.candles)
+    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    jobs = [lambda s=s: _side_grid(lv, getattr(lv, s), fates[s], edges, n) for s in ("long", "short")]
+    (long_grid, liq_long, out_long), (short_grid, liq_short, out_short) = _run_sides(jobs, n * (len(edges) - 1))
+    notes = list(market.notes) + list(lv.notes)
+    if range_given:
+        total = float(lv.long.notional.sum() + lv.short.notional.sum())
+        outside = out_long + out_short
+        if outside > 0:
+            notes.append(
+                f"Price range {edges[0]:,.2f}-{edges[-1]:,.2f}: levels outside it ({outside / total:.1%} of the "
+                "notional opened) are not drawn; the liquidated totals still count them."
+            )
+    c = market.candles
+    return Heatmap(
+        times=pd.DatetimeIndex(c.index),
+        price_edges=edges,
+        long=long_grid,
+        short=short_grid,
+        liquidated_long=liq_long,
+        liquidated_short=liq_short,
+        open=c["open"].to_numpy(dtype="float64").copy(),
+        high=c["high"].to_numpy(dtype="float64").copy(),
+        low=c["low"].to_numpy(dtype="float64").copy(),
+        close=c["close"].to_numpy(dtype="float64").copy(),
+        volume=c["volume"].to_numpy(dtype="float64").copy(),
+        exchange=market.exchange,
+        symbol=market.symbol,
+        timeframe=market.timeframe,
+        source=market.source,
+        notes=tuple(dict.fromkeys(n for n in notes if n)),
+        oi_proxy=lv.oi_proxy,
+        params=params,
+    )
+
+
+def _crossing_index(market: MarketData) -> CrossingIndex:
+    """The ``CrossingIndex`` of a market's candles."""
+    c = market.candles
+    return CrossingIndex(c["low"].to_numpy(dtype="float64"), c["high"].to_numpy(dtype="float64"))
+
+
+def compute_heatmap(
+    market: MarketData,
+    params: ModelParams = ModelParams(),
+    price_bins: int = 500,
+    price_range: tuple[float, float] | None = None,
+) -> Heatmap:
+    """The liquidation heatmap of ``market`` under ``params`` (MODEL.md, reference model v1).
+
+    A level born in candle t (dOI_t > 0, at E_t) is alive at the close of every candle c >= t
+    until the first u > t whose low <= price (long) / high >= price (short); it is not alive at
+    the close of u. Where dOI_t < 0 every level alive at the close of t-1 shrinks by
+    OI_t / OI_{t-1}; unknown (NaN) open interest changes nothing. Optional decay multiplies a
+    level by 0.5 ** (age / half-life).
+
+    Parameters
+    ----------
+    market
+        Candles and open interest (or none: the volume proxy, see ``core.model``).
+    params
+        Model assumptions (defaults: reference model v1).
+    price_bins
+        Number of price bands P.
+    price_range
+        (low, high) of the price axis. None: the axis covers every level and every candle. Levels
+        outside a given range are left out of the grid (a note says how much).
+
+    Returns
+    -------
+    Heatmap
+        ``long``/``short`` (P, T): USD alive at each close per band (views of time-major arrays);
+        ``liquidated_long``/``liquidated_short`` (T,): USD that died in each candle, after the
+        shrink and decay factors, counted for every level whether drawn or not.
+
+    Notes
+    -----
+    No Python loop runs over levels or candles: first crossings for all levels at once
+    (``CrossingIndex``, O(M log N)), a difference array over (time, band) and one blocked scan
+    along time (``_scan_side``), O(M + P*T).
+    """
+    if len(market.candles) == 0:
+        raise ValueError("the market has no candles")
+    lv = build_levels(market, params)
+    index = _crossing_index(market)
+    c = market.candles
+    edges = _price_edges(
+        [lv.long.price, lv.short.price], float(c["low"].min()), float(c["high"].max()), price_bins, price_range
+    )
+    return _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
+
+
+def compute_profile(
+    market: MarketData,
+    params: ModelParams = ModelParams(),
+    price_bins: int = 500,
+    price_range: tuple[float, float] | None = None,
+    at: int = -1,
+    index: CrossingIndex | None = None,
+) -> Profile:
+    """The liquidation map at one candle without building the whole grid (same numbers as
+    ``compute_heatmap(...).profile(at)`` on the same price axis).
+
+    ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
+    """
+    n = len(market.candles)
+    col = _column_index(at, n)
+    lv = build_levels(market, params)
+    index = index if index is not None else _crossing_index(market)
+    c = market.candles
+    edges = _price_edges(
+        [lv.long.price, lv.short.price], float(c["low"].min()), float(c["high"].max()), price_bins, price_range
+    )
+    cols = []
+    for side_levels in (lv.long, lv.short):
+        fate = _fates(lv, side_levels, index)
+        alive = (side_levels.birth <= col) & (fate.end > col)
+        band, inside = _band_of(side_levels.price, edges)
+        keep = alive & inside
+        value = side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
+        cols.append(_weighted_counts(band[keep], value, len(edges) - 1))
+    return make_profile(c.index[col], float(c["close"].iloc[col]), edges, cols[0], cols[1])
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation
+# --------------------------------------------------------------------------------------------
+
+
+def _hold_rows(times: pd.DatetimeIndex, union: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """For each union time, the row of ``times`` at or before it, and whether one exists."""
+    pos = np.searchsorted(times.asi8, union.asi8, side="right") - 1
+    return np.maximum(pos, 0), pos >= 0
+
+
+def compute_aggregate(
+    markets: list[MarketData],
+    params: ModelParams = ModelParams(),
+    price_bins: int = 500,
+    price_range: tuple[float, float] | None = None,
+) -> Heatmap:
+    """One heatmap summed over several markets (exchange "all"), in USD.
+
+    All markets share one price axis (covering every market's levels and candles unless
+    ``price_range`` is given) and one time axis (the union of their candle times). A market's
+    columns are held forward to the union times after its own last candle at or before them
+    (0 before its first candle). Liquidated USD is added at the market's own candle times (not
+    held). Candles of the aggregate: open and close are the mean over markets of the held values,
+    high the max, low the min, volume the sum at the market's own times.
+    """
+    if not markets:
+        raise ValueError("no markets to aggregate")
+    built = [(m, build_levels(m, params), _crossing_index(m)) for m in markets]
+    prices = [lvl.price for _, lv, _ in built for lvl in (lv.long, lv.short)]
+    low = min(float(m.candles["low"].min()) for m in markets)
+    high = max(float(m.candles["high"].max()) for m in markets)
+    edges = _price_edges(prices, low, high, price_bins, price_range)
+    union = pd.DatetimeIndex(sorted(set().union(*[set(m.candles.index) for m in markets])))
+    t_all, bands = len(union), len(edges) - 1
+    long = np.zeros((t_all, bands))
+    short = np.zeros((t_all, bands))
+    liq_long, liq_short = np.zeros(t_all), np.zeros(t_all)
+    volume = np.zeros(t_all)
+    opens, closes, highs, lows, counts = np.zeros(t_all), np.zeros(t_all), np.full(t_all, -np.inf), np.full(t_all, np.inf), np.zeros(t_all)
+    described: list[str] = []
+    notes: list[str] = []
+    proxy = False
+    for market, lv, index in built:
+        hm = _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
+        rows, known = _hold_rows(hm.times, union)
+        long += np.where(known[:, None], hm.long.T[rows], 0.0)
+        short += np.where(known[:, None], hm.short.T[rows], 0.0)
+        own = np.searchsorted(union.asi8, hm.times.asi8)
+        liq_long[own] += hm.liquidated_long
+        liq_short[own] += hm.liquidated_short
+        volume[own] += hm.volume
+        opens += np.where(known, hm.open[rows], 0.0)
+        closes += np.where(known, hm.close[rows], 0.0)
+        highs = np.where(known, np.maximum(highs, hm.high[rows]), highs)
+        lows = np.where(known, np.minimum(lows, hm.low[rows]), lows)
+        counts += known
+        proxy = proxy or hm.oi_proxy
+        described.append(f"{market.exchange} {market.symbol} ({market.source}, {len(market.candles)} candles)")
+        notes.extend(f"{market.exchange}: {note}" for note in hm.notes)
+    counts = np.maximum(counts, 1)
+    timeframes = {m.timeframe for m in markets}
+    return Heatmap(
+        times=union,
+        price_edges=edges,
+        long=long.T,
+        short=short.T,
+        liquidated_long=liq_long,
+        liquidated_short=liq_short,
+        open=opens / counts,
+        high=np.where(np.isfinite(highs), highs, np.nan),
+        low=np.where(np.isfinite(lows), lows, np.nan),
+        close=closes / counts,
+        volume=volume,
+        exchange="all",
+        symbol=", ".join(dict.fromkeys(m.symbol for m in markets)),
+        timeframe=timeframes.pop() if len(timeframes) == 1 else "mixed",
+        source=", ".join(dict.fromkeys(m.source for m in markets)),
+        notes=("Sum in USD over " + "; ".join(described) + ".",) + tuple(dict.fromkeys(notes)),
+        oi_proxy=proxy,
+        params=params,
+    )
