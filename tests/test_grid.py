@@ -243,7 +243,7 @@ def test_level_lives_until_price_trades_through_it():
 def test_alive_never_exceeds_cumulative_oi_increases(seed, n, nan_share):
     """The notional alive never exceeds what open interest ever added, and deaths stay below it too."""
     market = make_market(seed, n, nan_share=nan_share)
-    hm = compute_heatmap(market, ModelParams(), price_bins=25)
+    hm = compute_heatmap(market, ModelParams(oi_proxy="never"), price_bins=25)
     d = np.diff(market.open_interest.to_numpy(), prepend=np.nan)
     added = np.cumsum(np.where(np.isfinite(d) & (d > 0), d, 0.0))
     alive = hm.long.sum(axis=0) + hm.short.sum(axis=0)
