@@ -1,0 +1,193 @@
+"""Assumption sweeps and near-price metrics (core/sensitivity.py)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data.bundled import load_bundled
+from core.data.market import MarketData
+from core.grid import Heatmap, compute_heatmap, compute_profile, make_profile
+from core.model import ModelParams
+from core.sensitivity import (
+    near_price_usd,
+    nearest_clusters,
+    summarize,
+    summary_deltas,
+    sweep,
+    with_value,
+)
+
+
+@pytest.fixture(scope="module")
+def crash() -> MarketData:
+    return load_bundled("btc_2026-02_crash", "5m")
+
+
+def synthetic_week(seed: int = 0) -> MarketData:
+    """Seven days of 5m candles (2,016) with a price and an open-interest random walk."""
+    n = 7 * 288
+    rng = np.random.default_rng(seed)
+    close = 60_000.0 * np.exp(np.cumsum(rng.normal(0, 0.002, n)))
+    open_ = np.concatenate(([60_000.0], close[:-1]))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.001, n)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.001, n)))
+    idx = pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC")
+    candles = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": 100.0}, index=idx)
+    oi = pd.Series(5e9 * np.exp(np.cumsum(rng.normal(0, 0.002, n))), index=idx)
+    return MarketData("synthetic", "BTC/USDT:USDT", "5m", candles, oi, source="upload")
+
+
+def range_bound_week(seed: int = 0) -> MarketData:
+    """Seven days of 5m candles whose price reverts to 60,000 (no trend) and open interest grows."""
+    n = 7 * 288
+    rng = np.random.default_rng(seed)
+    shocks = rng.normal(0, 0.002, n)
+    x = np.zeros(n)
+    for i in range(1, n):  # building test data, not engine code
+        x[i] = 0.97 * x[i - 1] + shocks[i]
+    close = 60_000.0 * np.exp(x)
+    open_ = np.concatenate(([60_000.0], close[:-1]))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.001, n)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.001, n)))
+    idx = pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC")
+    candles = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": 100.0}, index=idx)
+    oi = pd.Series(5e9 * np.exp(np.cumsum(rng.normal(0.0001, 0.002, n))), index=idx)
+    return MarketData("synthetic", "BTC/USDT:USDT", "5m", candles, oi, source="upload")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_more_high_leverage_moves_clusters_toward_price(seed):
+    """Putting the notional on higher leverage brings the major clusters closer to the price.
+
+    On a range-bound market the levels that survive are the recent ones, so a tier's clusters sit
+    about 1/L from the price: the USD-weighted distance of the major clusters falls tier by tier.
+    """
+    market = range_bound_week(seed)
+    out = sweep(market, ModelParams(), "leverage_weights", [{5: 1}, {10: 1}, {25: 1}, {50: 1}, {100: 1}])
+    assert np.all(np.diff(out["cluster_mean_distance_pct"].to_numpy()) < 0)
+    assert out["cluster_above_pct"].iloc[-1] < out["cluster_above_pct"].iloc[0]
+    assert out["cluster_below_pct"].iloc[-1] < out["cluster_below_pct"].iloc[0]
+    share = sweep(market, ModelParams(), "weight_100x", [0.0, 0.9])
+    assert share["cluster_mean_distance_pct"].iloc[1] < share["cluster_mean_distance_pct"].iloc[0]
+
+
+def test_high_leverage_closer_on_real_crash(crash):
+    """On the real February 2026 crash too, 25x and 100x clusters sit closer than 5x ones.
+
+    (Not strictly tier by tier: after a trend, the 100x levels that survive are the far remnants
+    of positions opened before it, so 100x can end up farther than 50x.)
+    """
+    out = sweep(crash, ModelParams(), "leverage_weights", [{5: 1}, {25: 1}, {100: 1}])
+    spread = out["cluster_mean_distance_pct"].to_numpy()
+    assert spread[1] < spread[0] and spread[2] < spread[0]
+
+
+def test_long_share_one_leaves_no_short_levels(crash):
+    """With every new position long there is nothing to liquidate above the price, and vice versa."""
+    out = sweep(crash, ModelParams(), "long_share", [0.0, 0.5, 1.0])
+    assert (out.loc[out.value == 1.0, ["short_usd_2pct", "short_usd_5pct", "short_usd_10pct"]] == 0).all(axis=None)
+    assert (out.loc[out.value == 0.0, ["long_usd_2pct", "long_usd_5pct", "long_usd_10pct"]] == 0).all(axis=None)
+    assert out.loc[out.value == 1.0, "imbalance_5pct"].item() == 1.0
+    hm = compute_heatmap(crash, ModelParams(long_share=1.0), price_bins=100)
+    assert hm.short.sum() == 0 and hm.liquidated_short.sum() == 0 and hm.long.sum() > 0
+
+
+def test_long_share_shortcut_equals_full_computation(crash):
+    """The rescaled long-share sweep gives what recomputing the map for each value gives."""
+    values = [0.2, 0.65]
+    fast = sweep(crash, ModelParams(), "long_share", values, price_bins=200)
+    last = crash.last_price
+    for i, v in enumerate(values):
+        prof = compute_profile(crash, ModelParams(long_share=v), price_bins=200, price_range=(last * 0.7, last * 1.3))
+        full = summarize(prof)
+        for key, value in full.items():
+            assert fast.iloc[i][key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+
+
+def test_sweep_any_field_and_validation(crash):
+    """Any ModelParams field can be swept; unknown fields and bad values are refused."""
+    out = sweep(crash, ModelParams(), "mmr", [0.004, 0.01])
+    assert list(out["value"]) == [0.004, 0.01] and "total_usd_10pct" in out
+    decay = sweep(crash, ModelParams(), "decay_half_life", [None, pd.Timedelta(hours=1)])
+    assert decay["total_usd_10pct"].iloc[1] < decay["total_usd_10pct"].iloc[0]
+    with pytest.raises(ValueError):
+        sweep(crash, ModelParams(), "leverage", [1])
+    with pytest.raises(ValueError):
+        sweep(crash, ModelParams(), "long_share", [1.5])
+
+
+def test_with_value_tier_weight():
+    """Setting one tier's weight keeps the other tiers' proportions."""
+    p = with_value(ModelParams(), "weight_100x", 0.5)
+    w = p.weights
+    assert w[100] == pytest.approx(0.5)
+    assert w[10] / w[5] == pytest.approx(3.0) and sum(w.values()) == pytest.approx(1.0)
+    assert with_value(ModelParams(), "weight_75x", 0.2).weights[75] == pytest.approx(0.2)
+
+
+def test_sweep_of_twenty_values_is_fast():
+    """Twenty values on a week of 5m candles take well under 3 seconds."""
+    market = synthetic_week()
+    start = time.perf_counter()
+    out = sweep(market, ModelParams(), "weight_100x", np.linspace(0, 0.95, 20))
+    elapsed = time.perf_counter() - start
+    assert len(out) == 20
+    assert elapsed < 3.0, f"sweep took {elapsed:.2f} s"
+
+
+def _one_column(long: list[float], short: list[float], price: float = 100.0) -> Heatmap:
+    edges = np.linspace(90, 110, len(long) + 1)
+    return Heatmap(
+        times=pd.DatetimeIndex([pd.Timestamp("2024-01-01", tz="UTC")]), price_edges=edges,
+        long=np.array(long, dtype=float)[:, None], short=np.array(short, dtype=float)[:, None],
+        liquidated_long=np.zeros(1), liquidated_short=np.zeros(1), open=np.array([price]), high=np.array([price]),
+        low=np.array([price]), close=np.array([price]), volume=np.zeros(1),
+    )
+
+
+def test_near_price_usd_counts_partial_bands():
+    """Bands straddling a window edge count pro rata; longs only below, shorts only above."""
+    # 10 bands of 2 over 90..110, price 100: longs 96..98 = 4 and 98..100 = 10; shorts 100..102 = 6
+    hm = _one_column([0, 0, 0, 4, 10, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 6, 0, 0, 0, 0])
+    near = near_price_usd(hm, (1, 2, 3))
+    assert list(near.columns) == ["long_usd", "short_usd", "total_usd", "imbalance"]
+    # 1 %: 99..100 is half of the 98..100 band; 100..101 half of 100..102
+    assert (near.loc[1.0, "long_usd"], near.loc[1.0, "short_usd"]) == (pytest.approx(5.0), pytest.approx(3.0))
+    assert (near.loc[2.0, "long_usd"], near.loc[2.0, "short_usd"]) == (pytest.approx(10.0), pytest.approx(6.0))
+    # 3 %: 97..100 takes half of 96..98 too
+    assert near.loc[3.0, "long_usd"] == pytest.approx(12.0)
+    assert near.loc[3.0, "total_usd"] == pytest.approx(18.0)
+    assert near.loc[3.0, "imbalance"] == pytest.approx((12 - 6) / 18)
+    empty = near_price_usd(_one_column([0] * 10, [0] * 10), (5,))
+    assert empty.loc[5.0, "imbalance"] == 0.0
+
+
+def test_nearest_clusters_and_deltas():
+    """Nearest clusters are reported as positive distances; identical maps have zero deltas."""
+    # longs centred at 95 (5) and 99 (8); shorts centred at 105 (3) and 109 (9); price 100
+    hm = _one_column([0, 0, 5, 0, 8, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 3, 0, 9])
+    near = nearest_clusters(hm)
+    assert near["cluster_below_pct"] == pytest.approx(1.0)
+    assert near["cluster_above_pct"] == pytest.approx(5.0)
+    assert near["cluster_above_usd"] == 3.0 and near["cluster_below_price"] == pytest.approx(99.0)
+    same = summary_deltas(hm, hm)
+    assert (same["delta"].fillna(0) == 0).all()
+    assert {"a", "b", "delta", "delta_pct"} <= set(same.columns)
+    more = _one_column([0, 0, 5, 0, 16, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 3, 0, 9])
+    deltas = summary_deltas(hm, more)
+    # within 5 % (95..100): 98..100 whole plus half of 94..96 -> 8 + 2.5 against 16 + 2.5
+    assert deltas.loc["long_usd_5pct", "delta"] == pytest.approx(8.0)
+    assert deltas.loc["long_usd_5pct", "delta_pct"] == pytest.approx(8.0 / 10.5 * 100)
+
+
+def test_profile_input_equals_heatmap_input(crash):
+    """The metrics read a Profile and a Heatmap alike."""
+    hm = compute_heatmap(crash, ModelParams(), price_bins=120)
+    prof = hm.profile()
+    assert near_price_usd(prof).equals(near_price_usd(hm))
+    rebuilt = make_profile(prof.time, prof.price, prof.price_edges, prof.long, prof.short)
+    assert summarize(rebuilt) == pytest.approx(summarize(hm), nan_ok=True)
