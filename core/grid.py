@@ -589,7 +589,8 @@ def compute_aggregate(
     short = np.zeros((t_all, bands))
     liq_long, liq_short = np.zeros(t_all), np.zeros(t_all)
     volume = np.zeros(t_all)
-    opens, closes, highs, lows, counts = np.zeros(t_all), np.zeros(t_all), np.full(t_all, -np.inf), np.full(t_all, np.inf), np.zeros(t_all)
+    opens, closes, counts = np.zeros(t_all), np.zeros(t_all), np.zeros(t_all)
+    highs, lows = np.full(t_all, -np.inf), np.full(t_all, np.inf)
     described: list[str] = []
     notes: list[str] = []
     proxy = False

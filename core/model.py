@@ -56,7 +56,8 @@ class BracketTable:
 
     Bracket n holds positions with ``floors[n] < notional <= caps[n]`` (USD; the cap is the
     largest notional the bracket allows, so a position at a bracket's cap may use its leverage);
-    the first bracket also holds 0 and the last anything above its cap. ``amounts`` is Binance's ``cum`` (maintenance amount),
+    the first bracket also holds 0 and the last anything above its cap. ``amounts`` is Binance's
+    ``cum`` (maintenance amount),
     which makes the maintenance margin ``notional * rate - amount`` continuous across brackets.
     """
 
@@ -528,7 +529,9 @@ class Levels:
     notes: tuple[str, ...] = ()
 
 
-def _log_scale(times: pd.DatetimeIndex, factors: np.ndarray, half_life: pd.Timedelta | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _log_scale(
+    times: pd.DatetimeIndex, factors: np.ndarray, half_life: pd.Timedelta | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cumulative log scale, per-candle step factor and zero mask (see ``Levels``)."""
     zero = factors <= 0
     logf = np.log(np.where(zero, 1.0, factors))

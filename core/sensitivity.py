@@ -110,7 +110,9 @@ def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int =
     return out
 
 
-def summarize(view: Heatmap | Profile, within_pct: Iterable[float] = DEFAULT_WITHIN_PCT, at: int = -1) -> dict[str, float]:
+def summarize(
+    view: Heatmap | Profile, within_pct: Iterable[float] = DEFAULT_WITHIN_PCT, at: int = -1
+) -> dict[str, float]:
     """All metrics of the module docstring as one flat dict (keys like ``long_usd_2pct``)."""
     prof = _as_profile(view, at)
     near = near_price_usd(prof, within_pct)
@@ -124,7 +126,10 @@ def summarize(view: Heatmap | Profile, within_pct: Iterable[float] = DEFAULT_WIT
 
 
 def summary_deltas(
-    heatmap_a: Heatmap | Profile, heatmap_b: Heatmap | Profile, within_pct: Iterable[float] = DEFAULT_WITHIN_PCT, at: int = -1
+    heatmap_a: Heatmap | Profile,
+    heatmap_b: Heatmap | Profile,
+    within_pct: Iterable[float] = DEFAULT_WITHIN_PCT,
+    at: int = -1,
 ) -> pd.DataFrame:
     """Metrics of two maps side by side: index metric, columns a, b, delta (b - a), delta_pct.
 

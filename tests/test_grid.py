@@ -41,7 +41,9 @@ def reference_heatmap(market: MarketData, params: ModelParams, edges: np.ndarray
     oi = market.open_interest.to_numpy(dtype="float64", na_value=np.nan)
     times = c.index.asi8 / 1e9  # seconds
     proxy = params.oi_proxy == "always" or (params.oi_proxy == "auto" and not market.has_open_interest)
-    half_life = params.decay_half_life if params.decay_half_life is not None else (params.proxy_half_life if proxy else None)
+    half_life = params.decay_half_life
+    if half_life is None and proxy:
+        half_life = params.proxy_half_life
     bands = len(edges) - 1
     grids = {1: np.zeros((bands, n)), -1: np.zeros((bands, n))}
     liquidated = {1: np.zeros(n), -1: np.zeros(n)}
@@ -103,7 +105,9 @@ def make_market(
     high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, vol / 2, n)))
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, vol / 2, n)))
     idx = pd.date_range("2024-01-01", periods=n, freq=f"{minutes}min", tz="UTC")
-    candles = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": rng.uniform(1, 10, n)}, index=idx)
+    candles = pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": rng.uniform(1, 10, n)}, index=idx
+    )
     if with_oi:
         oi = 1e6 * np.exp(np.cumsum(rng.normal(0, 0.05, n)))
         oi[rng.random(n) < nan_share] = np.nan
@@ -165,8 +169,10 @@ def test_proxy_equals_reference(seed, n, decay):
     hm = compute_heatmap(market, params, price_bins=17)
     long, short, liq_long, liq_short = reference_heatmap(market, params, hm.price_edges)
     assert hm.oi_proxy
-    for got, want in ((hm.long, long), (hm.short, short), (hm.liquidated_long, liq_long), (hm.liquidated_short, liq_short)):
-        assert_grid_equal(got, want)
+    assert_grid_equal(hm.long, long)
+    assert_grid_equal(hm.short, short)
+    assert_grid_equal(hm.liquidated_long, liq_long)
+    assert_grid_equal(hm.liquidated_short, liq_short)
 
 
 def test_engine_equals_reference_across_many_blocks():
@@ -216,7 +222,9 @@ def _one_level_market() -> MarketData:
     lows = [100, 100, 99.5, 99.2, 99.0, 98.8, 94.0, 93.0, 99.0, 101.0]
     idx = pd.date_range("2024-01-01", periods=len(lows), freq="1min", tz="UTC")
     low = np.array(lows, dtype=float)
-    candles = pd.DataFrame({"open": low + 0.5, "high": low + 1.0, "low": low, "close": low + 0.5, "volume": 1.0}, index=idx)
+    candles = pd.DataFrame(
+        {"open": low + 0.5, "high": low + 1.0, "low": low, "close": low + 0.5, "volume": 1.0}, index=idx
+    )
     oi = pd.Series([1e6, 2e6] + [2e6] * (len(lows) - 2), index=idx, dtype=float)
     return MarketData("test", "BTC/USDT:USDT", "1m", candles, oi, source="upload")
 
@@ -329,7 +337,8 @@ def test_key_levels_merge_adjacent_bands():
     hm = Heatmap(
         times=pd.DatetimeIndex([pd.Timestamp("2024-01-01", tz="UTC")]), price_edges=edges,
         long=long[:, None], short=short[:, None], liquidated_long=np.zeros(1), liquidated_short=np.zeros(1),
-        open=np.array([100.0]), high=np.array([100.0]), low=np.array([100.0]), close=np.array([100.0]), volume=np.zeros(1),
+        open=np.array([100.0]), high=np.array([100.0]), low=np.array([100.0]), close=np.array([100.0]),
+        volume=np.zeros(1),
     )
     kl = key_levels(hm, n=10)
     assert list(kl.columns) == ["price_low", "price_high", "price", "side", "usd", "distance_pct"]

@@ -140,8 +140,10 @@ def test_liquidation_price_per_bracket(notional, leverage, rate, cum, long_lp, s
     table = brackets_for("BTCUSDT")
     m, amount = table.maintenance(notional)
     assert (float(m), float(amount)) == (rate, cum)
-    assert liquidation_price("long", 60000.0, leverage, notional=notional, brackets=table) == pytest.approx(long_lp, rel=1e-12)
-    assert liquidation_price("short", 60000.0, leverage, notional=notional, brackets=table) == pytest.approx(short_lp, rel=1e-12)
+    long = liquidation_price("long", 60000.0, leverage, notional=notional, brackets=table)
+    short = liquidation_price("short", 60000.0, leverage, notional=notional, brackets=table)
+    assert long == pytest.approx(long_lp, rel=1e-12)
+    assert short == pytest.approx(short_lp, rel=1e-12)
     # the same with the rate and amount passed by hand
     assert liquidation_price("long", 60000.0, leverage, rate, cum, notional) == pytest.approx(long_lp, rel=1e-12)
 
@@ -177,7 +179,8 @@ def test_bracket_cum_follows_binance_rule():
     for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
         t = brackets_for(symbol)
         for n in range(1, len(t.floors)):
-            assert t.amounts[n] == pytest.approx(t.floors[n] * (t.rates[n] - t.rates[n - 1]) + t.amounts[n - 1], abs=1e-6)
+            expected = t.floors[n] * (t.rates[n] - t.rates[n - 1]) + t.amounts[n - 1]
+            assert t.amounts[n] == pytest.approx(expected, abs=1e-6)
             assert t.caps[n - 1] == t.floors[n]
 
 
@@ -252,7 +255,8 @@ def test_vectorised_and_scalar():
     table = brackets_for("BTCUSDT")
     mixed = liquidation_price("long", e, 20, notional=np.array([1e4, 1e6, 1e8]), brackets=table)
     assert mixed.shape == (3,)
-    assert np.allclose(liquidation_price(np.array([1, -1]), 100.0, 10.0), [liquidation_price("long", 100.0, 10), liquidation_price("short", 100.0, 10)])
+    both = liquidation_price(np.array([1, -1]), 100.0, 10.0)
+    assert np.allclose(both, [liquidation_price("long", 100.0, 10), liquidation_price("short", 100.0, 10)])
 
 
 @settings(max_examples=60, deadline=None)
