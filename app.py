@@ -16,9 +16,11 @@ from ui.data import exchange_label, load_view
 
 st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
 
+# Each page's url_path equals its file name: Streamlit also scans pages/ and shows a "page not
+# found" box for a deep link whose path differs from the file name.
 PAGES = [
-    st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True, url_path="heatmap"),
-    st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how-it-works"),
+    st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True),
+    st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]
 
 

@@ -25,6 +25,8 @@ from core.format import format_price, format_usd
 from core.grid import Heatmap, Profile
 
 SIDES = ("both", "long", "short")
+# Hover fields of the heatmap and their titles (field names without dots: Vega reads a dot as a path).
+TOOLTIP_FIELDS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "long_txt": "Longs (est.)", "short_txt": "Shorts (est.)"}
 AXIS_FONT = 11
 
 
@@ -167,10 +169,10 @@ def tooltip_cells(
     )
     fmt = np.vectorize(format_usd, otypes=[object])
     fprice = np.vectorize(format_price, otypes=[object])
-    frame["Time (UTC)"] = frame["t0"].dt.strftime("%d %b %H:%M") + " – " + frame["t1"].dt.strftime("%H:%M")
-    frame["Price band"] = fprice(frame["p0"]) + " – " + fprice(frame["p1"])
-    frame["Longs (est.)"] = fmt(frame["long_usd"])
-    frame["Shorts (est.)"] = fmt(frame["short_usd"])
+    frame["time_txt"] = frame["t0"].dt.strftime("%d %b %H:%M") + " – " + frame["t1"].dt.strftime("%H:%M")
+    frame["band_txt"] = fprice(frame["p0"]) + " – " + fprice(frame["p1"])
+    frame["long_txt"] = fmt(frame["long_usd"])
+    frame["short_txt"] = fmt(frame["short_usd"])
     return frame
 
 
@@ -218,14 +220,14 @@ def heatmap_chart(
     )
     cells = tooltip_cells(hm, price_range)
     hover = (
-        alt.Chart(cells[["t0", "t1", "p0", "p1", "Time (UTC)", "Price band", "Longs (est.)", "Shorts (est.)"]])
+        alt.Chart(cells[["t0", "t1", "p0", "p1", *TOOLTIP_FIELDS]])
         .mark_rect(opacity=0.0, fill="white")
         .encode(
             x=alt.X("t0:T", scale=x_scale),
             x2="t1:T",
             y=alt.Y("p0:Q", scale=y_scale),
             y2="p1:Q",
-            tooltip=["Time (UTC)", "Price band", "Longs (est.)", "Shorts (est.)"],
+            tooltip=[alt.Tooltip(f, title=t) for f, t in TOOLTIP_FIELDS.items()],
         )
     )
     line = (
