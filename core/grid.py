@@ -360,18 +360,22 @@ def _scan_side(
     carried = np.zeros((nb, bands))  # value at the end of block j-1, carried into block j
     for j in range(1, nb):  # a loop over blocks (about sqrt(N)), each a vector of P bands
         carried[j] = inside[j - 1] + block_growth[j - 1] * carried[j - 1]
-    x = grid.reshape(nb, blk, bands)
-    x[:, 0, :] += step[starts][:, None] * carried
+    if len(cols) == 0:
+        return grid
+    # Only the bands holding this side's levels can be non-zero (longs sit low, shorts high).
+    lo, hi = int(cols.min()), int(cols.max()) + 1
+    x = grid.reshape(nb, blk, bands)[:, :, lo:hi]
+    x[:, 0, :] += step[starts][:, None] * carried[:, lo:hi]
     plain = bool(np.all(step == 1.0))
     steps = step.reshape(nb, blk)
-    tmp = np.empty((nb, bands))
+    tmp = np.empty((nb, hi - lo))
     for k in range(1, blk):  # one pass over the rows of every block at once
         if plain:
             np.add(x[:, k, :], x[:, k - 1, :], out=x[:, k, :])
         else:
             np.multiply(x[:, k - 1, :], steps[:, k, None], out=tmp)
             np.add(x[:, k, :], tmp, out=x[:, k, :])
-    np.maximum(grid, 0.0, out=grid)  # rounding residue of cancelled levels
+    np.maximum(x, 0.0, out=x)  # rounding residue of cancelled levels
     return grid
 
 
