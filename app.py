@@ -13,6 +13,7 @@ from core.viewstate import EXCHANGE_CHOICES, LIVE, SOURCE_CHOICES, UPLOAD
 from ui import state
 from ui.badges import fallback_notice, source_badge
 from ui.data import exchange_label, load_view
+from ui.guard import run_page
 
 st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
 
@@ -20,6 +21,7 @@ st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_
 # found" box for a deep link whose path differs from the file name.
 PAGES = [
     st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True),
+    st.Page("pages/replay.py", title="Cascade replay", icon=":material/replay:", url_path="replay"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]
 
@@ -62,4 +64,4 @@ with st.sidebar:
 fallback_notice(view, loaded)
 state.sync_url(view)
 state.show_url_notices()
-navigation.run()
+run_page(navigation)

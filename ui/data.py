@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.constants import ALL_EXCHANGES, EXCHANGES
-from core.data.bundled import BUNDLED, DEFAULT_DATASET
+from core.data.bundled import DEFAULT_DATASET
 from core.data.load import load_all_exchanges, load_market
 from core.data.market import MarketData
 from core.grid import Heatmap, compute_aggregate, compute_heatmap
@@ -50,17 +50,21 @@ def _progress_bar():
     return bar, report
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def _load(src: str, ex: str, sym: str, tf: str, lb: str, _progress=None) -> Loaded:
-    if src in BUNDLED:
-        return Loaded((load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=src),))
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _bundled(dataset: str, sym: str, tf: str, lb: str) -> Loaded:
+    return Loaded((load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset),))
+
+
+def _live(ex: str, sym: str, tf: str, lb: str, progress) -> Loaded:
+    """Live data (cached and single-flighted inside core, so not in st.cache_data: the progress
+    bar must be drawn by whichever run actually fetches)."""
     if ex == ALL_EXCHANGES:
-        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=_progress)
+        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress)
         if not markets:
             fallback = load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=DEFAULT_DATASET)
             return Loaded((fallback.with_notes("No exchange could be reached: showing the bundled sample."),), tuple(missing))
         return Loaded(tuple(markets), tuple(missing))
-    return Loaded((load_market(exchange=ex, symbol=sym, timeframe=tf, lookback=lb, source="auto", progress=_progress),))
+    return Loaded((load_market(exchange=ex, symbol=sym, timeframe=tf, lookback=lb, source="auto", progress=progress),))
 
 
 def load_view(view: View) -> Loaded:
@@ -70,14 +74,14 @@ def load_view(view: View) -> Loaded:
         if uploaded is not None:
             return Loaded((uploaded,))
         st.info("No files uploaded yet: showing the bundled sample. Upload Binance files on the *Import & accuracy* page.")
-        return _load(DEFAULT_DATASET, view.ex, view.sym, view.tf, view.lb)
+        return _bundled(DEFAULT_DATASET, view.sym, view.tf, view.lb)
     if view.src == LIVE:
         bar, report = _progress_bar()
         try:
-            return _load(view.src, view.ex, view.sym, view.tf, view.lb, _progress=report)
+            return _live(view.ex, view.sym, view.tf, view.lb, report)
         finally:
             bar.empty()
-    return _load(view.src, view.ex, view.sym, view.tf, view.lb)
+    return _bundled(view.src, view.sym, view.tf, view.lb)
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
