@@ -48,8 +48,8 @@ def sidebar() -> None:
         st.selectbox("Coin", SYMBOLS, key=state.KEYS["sym"], format_func=lambda s: s.split("/")[0] + " perpetual (USDT)",
                      disabled=bundled)
         left, right = st.columns(2)
-        left.selectbox("Timeframe", tuple(TIMEFRAMES), key=state.KEYS["tf"])
-        right.selectbox("Lookback", tuple(LOOKBACKS), key=state.KEYS["lb"])
+        left.selectbox("Timeframe", tuple(TIMEFRAMES), key=state.KEYS["tf"], on_change=state.limit_window)
+        right.selectbox("Lookback", tuple(LOOKBACKS), key=state.KEYS["lb"], on_change=state.limit_window)
 
 
 state.init_from_url()

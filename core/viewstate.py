@@ -21,6 +21,7 @@ SOURCE_CHOICES: tuple[str, ...] = (LIVE, *BUNDLED, UPLOAD)
 EXCHANGE_CHOICES: tuple[str, ...] = (*EXCHANGES, ALL_EXCHANGES)
 SIDE_CHOICES: tuple[str, ...] = ("both", "long", "short")
 MAX_PARAM_LENGTH = 64
+MAX_CANDLES = 10_080  # 7 days of 1m candles: longer windows need a coarser timeframe
 
 
 @dataclass(frozen=True)
@@ -104,4 +105,13 @@ def parse_view(params: Mapping[str, str | Sequence[str]], default: View = View()
             values[name] = number
         else:
             notices.append(f"Ignored {name}={excerpt(raw)} from the link: expected a number from {lo:g} to {hi:g}.")
-    return replace(default, **values), tuple(notices)
+    view = replace(default, **values)
+    if candle_count(view.tf, view.lb) > MAX_CANDLES:
+        notices.append(f"{view.lb} of {view.tf} candles is too many to draw: showing 7d instead.")
+        view = replace(view, lb="7d")
+    return view, tuple(notices)
+
+
+def candle_count(timeframe: str, lookback: str) -> int:
+    """How many candles a lookback holds at a timeframe."""
+    return int(LOOKBACKS[lookback] / TIMEFRAMES[timeframe])

@@ -45,3 +45,9 @@ def test_any_params_yield_a_valid_view(params):
         assert getattr(view, name) in allowed
     for name, (lo, hi) in RANGES.items():
         assert lo <= getattr(view, name) <= hi
+
+
+def test_too_many_candles_are_refused_with_a_notice():
+    """30 days of 1-minute candles (43,200 columns) would not fit on a screen: 7 days instead."""
+    view, notices = parse_view({"tf": ["1m"], "lb": ["30d"]})
+    assert view.lb == "7d" and "too many" in notices[0]

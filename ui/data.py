@@ -84,7 +84,9 @@ def load_view(view: View) -> Loaded:
     return _bundled(view.src, view.sym, view.tf, view.lb)
 
 
-@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+# A heatmap is (500 bands x up to 10,080 candles) x 2 sides: shared between sessions as a resource
+# (no copy per rerun), at most a few alive at once.
+@st.cache_resource(ttl=600, max_entries=6, show_spinner=False)
 def _heatmap(key: tuple, params: ModelParams, bins: int, _loaded: Loaded) -> Heatmap:
     if len(_loaded.markets) > 1:
         return compute_aggregate(list(_loaded.markets), params, price_bins=bins)

@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import streamlit as st
 
-from core.viewstate import View, parse_view
+from core.viewstate import MAX_CANDLES, View, candle_count, parse_view
 
 # Widget keys, prefixed by where the widget lives.
 KEYS: dict[str, str] = {
@@ -65,3 +65,11 @@ def show_url_notices() -> None:
     """Show, once, what was ignored from the link."""
     for notice in st.session_state.pop("_url_notices", ()):
         st.warning(notice, icon=":material/link_off:")
+
+
+def limit_window() -> None:
+    """Widget callback: a timeframe/lookback pair with too many candles falls back to 7 days."""
+    tf, lb = st.session_state[KEYS["tf"]], st.session_state[KEYS["lb"]]
+    if candle_count(tf, lb) > MAX_CANDLES:
+        st.session_state[KEYS["lb"]] = "7d"
+        st.session_state["_url_notices"] = (f"{lb} of {tf} candles is too many to draw: showing 7d instead.",)
