@@ -90,7 +90,7 @@ def chart_png(
         return list(zip(x.tolist(), y.tolist()))
 
     path = price_path(hm, max_points=plot_w)
-    draw.line(xy(path["time"].to_numpy().astype("datetime64[ns]").astype(np.int64), path["close"].to_numpy()),
+    draw.line(xy(pd.DatetimeIndex(path["time"]).as_unit("ns").asi8, path["close"].to_numpy()),
               fill=(255, 255, 255), width=2)
     if levels is not None:
         for _, lv in levels.iterrows():
