@@ -15,6 +15,8 @@ from core.presets import LEVERAGE_MIXES, MIX_LABELS, mix_params
 from ui import state
 from ui.data import exchange_label, heatmap_for
 
+# Sized to fit a 1440-pixel-wide window beside the sidebar.
+HEATMAP_WIDTH, PROFILE_WIDTH = 620, 190
 SIDE_LABELS = {"both": "Longs + shorts", "long": "Longs only", "short": "Shorts only"}
 
 loaded = st.session_state["_loaded"]
@@ -57,24 +59,24 @@ for note in hm.notes:
 reading = plain_reading(profile, levels)
 st.markdown(f"**Reading:** {reading}")
 
+raster = render_raster(hm, view.side, view.clip, price_range)
+chart = alt.hconcat(
+    heatmap_chart(hm, view.side, view.clip, price_range, levels=levels.head(4), raster=raster, width=HEATMAP_WIDTH),
+    profile_chart(profile, price_range, width=PROFILE_WIDTH),
+    spacing=6,
+).resolve_scale(y="shared", color="independent")
+st.altair_chart(chart, key="heatmap_chart", width="content")
+st.altair_chart(colour_legend(raster.vmax, width=HEATMAP_WIDTH), width="content")
+
 near = nearby_table(profile)
 for col, row in zip(st.columns(len(near)), near.itertuples()):
     with col.container(border=True):
         pct = row.within.lstrip("±")
         a, b = st.columns(2)
-        a.metric(f"Longs within −{pct}", format_usd(row.long_usd), help=f"Estimated long USD a {pct} fall would liquidate")
-        b.metric(f"Shorts within +{pct}", format_usd(row.short_usd), help=f"Estimated short USD a {pct} rise would liquidate")
+        a.metric(f"Longs −{pct}", format_usd(row.long_usd), help=f"Estimated long USD a {pct} fall would liquidate")
+        b.metric(f"Shorts +{pct}", format_usd(row.short_usd), help=f"Estimated short USD a {pct} rise would liquidate")
         heavier = "shorts" if row.imbalance > 0 else "longs"
         st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier} heavier) · price {format_price(profile.price)}")
-
-raster = render_raster(hm, view.side, view.clip, price_range)
-chart = alt.hconcat(
-    heatmap_chart(hm, view.side, view.clip, price_range, levels=levels.head(4), raster=raster),
-    profile_chart(profile, price_range),
-    spacing=6,
-).resolve_scale(y="shared", color="independent")
-st.altair_chart(chart, key="heatmap_chart", width="content")
-st.altair_chart(colour_legend(raster.vmax), width="content")
 
 left, right = st.columns([3, 2])
 with left:
