@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from core.charts import colour_legend, default_view_range, heatmap_chart, profile_chart, render_raster
+from core.charts import colour_legend, default_view_range, heatmap_chart, market_chart, profile_chart, render_raster
 from core.export import chart_png, grid_frame, to_csv_bytes
 from core.format import format_price, format_usd
 from core.grid import key_levels
@@ -105,6 +105,11 @@ with right:
                        "liquidation_heatmap.png", "image/png", icon=":material/image:", on_click="ignore")
     st.caption(f"Model: {', '.join(f'{k}x {v:.0%}' for k, v in params.weights.items())}; "
                f"long share {params.long_share:.0%}. {describe_margin(params, market.symbol)}")
+
+with st.expander("Market data: price and open interest"):
+    st.altair_chart(market_chart(market, width=HEATMAP_WIDTH + PROFILE_WIDTH), width="content")
+    st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} of them. "
+               + (market.provenance or ""))
 
 with st.expander("How to read this"):
     st.markdown(
