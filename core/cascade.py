@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.format import format_usd
+
 # --------------------------------------------------------------------------------------------
 # Detection
 # --------------------------------------------------------------------------------------------
@@ -117,18 +119,6 @@ def _infer_step(times: pd.DatetimeIndex) -> pd.Timedelta:
         return pd.Timedelta(minutes=1)
     ns = pd.DatetimeIndex(times).as_unit("ns").asi8
     return pd.Timedelta(int(np.median(np.diff(ns)))).round("s") or pd.Timedelta(minutes=1)
-
-
-def format_usd(value: float) -> str:
-    """Short dollar amount for summaries: $412M, $1.3B, $850K, $12."""
-    v = abs(float(value))
-    sign = "-" if value < 0 else ""
-    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if v >= div:
-            scaled = v / div
-            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
-            return f"{sign}${text}{unit}"
-    return f"{sign}${v:.0f}"
 
 
 def _format_time(t: pd.Timestamp, with_day: bool) -> str:
@@ -729,3 +719,77 @@ def depth_from_volume(source, factor: float = DEFAULT_DEPTH_FACTOR) -> float:
         rates = (per_hour["quote"] / per_hour["cover"].clip(upper=1.0)).to_numpy()
     rates = rates[rates > 0]
     return float(np.median(rates) * factor) if len(rates) else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# Which depth the what-if uses
+# --------------------------------------------------------------------------------------------
+
+#: Floor of the offline depth estimate: USD that moves the price 1%, as a share of the open
+#: interest. Where volume and open interest come from one market (the bundled Binance Feb 2026
+#: crash), ``depth_from_volume`` is about 1.6% of the median open interest; forced orders on one
+#: venue are also absorbed by other venues' books through arbitrage, so 2% is used. The floor
+#: matters where the window's volume comes from a small market (the bundled Sep 2026 sample's
+#: price and volume are bitFlyer's, its open interest OKX's: the volume rule gives $0.4M per 1%
+#: against $3.4B of open interest, and any shock would cascade to zero).
+DEPTH_OI_SHARE = 0.02
+#: Last resort when there is neither volume nor open interest to go by (USD per 1%).
+PLACEHOLDER_DEPTH_USD = 10e6
+
+
+@dataclass(frozen=True)
+class DepthEstimate:
+    """The book depth the what-if starts from, and where it came from in plain words.
+
+    ``source`` is "order book", "volume", "open interest" or "placeholder".
+    """
+
+    usd_per_pct: float
+    source: str
+    explanation: str
+
+
+def typical_open_interest(series) -> float:
+    """Sum over markets of each one's median open interest (USD); NaN when none is known.
+
+    ``series``: an iterable of open-interest Series (NaN where unknown), one per market.
+    """
+    medians = [float(s.median()) for s in series if s is not None and s.notna().any()]
+    return float(sum(medians)) if medians else float("nan")
+
+
+def _positive(value) -> bool:
+    return value is not None and bool(np.isfinite(value)) and value > 0
+
+
+def estimate_depth(
+    volume_depth: float,
+    open_interest_usd: float,
+    book_depth: float | None = None,
+    oi_share: float = DEPTH_OI_SHARE,
+    oi_is_model: bool = False,
+) -> DepthEstimate:
+    """Choose the depth (USD per 1% move) for the what-if.
+
+    1. The live order book (``book_depth``), when there is one.
+    2. Otherwise the larger of ``volume_depth`` (``depth_from_volume``) and the floor
+       ``oi_share * open_interest_usd`` (``DEPTH_OI_SHARE``: see there why).
+    3. ``PLACEHOLDER_DEPTH_USD`` when neither is known.
+
+    ``oi_is_model``: the open interest is the model's own open positions (no open-interest
+    history; the volume proxy), which the explanation says.
+    """
+    if _positive(book_depth):
+        return DepthEstimate(float(book_depth), "order book",
+                             "live order book: bids within 1% below the price and asks within 1% above, averaged")
+    oi_words = "the model's open positions (no open-interest history)" if oi_is_model else "the median open interest"
+    floor = oi_share * open_interest_usd if _positive(open_interest_usd) else float("nan")
+    if _positive(volume_depth) and not (_positive(floor) and floor > volume_depth):
+        return DepthEstimate(float(volume_depth), "volume",
+                             "estimated from traded volume: a tenth of a typical hour's volume rests within 1% of the price")
+    if _positive(floor):
+        return DepthEstimate(float(floor), "open interest",
+                             f"{oi_share:.0%} of {oi_words} ({format_usd(open_interest_usd)}), a floor: the "
+                             f"window's volume alone suggests only {format_usd(volume_depth) if _positive(volume_depth) else 'nothing'}")
+    return DepthEstimate(PLACEHOLDER_DEPTH_USD, "placeholder",
+                         "no volume or open interest to estimate it from: a placeholder, set it yourself")

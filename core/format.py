@@ -6,12 +6,15 @@ import pandas as pd
 
 
 def format_usd(value: float) -> str:
-    """USD in trader's short form: $1.23B, $45.6M, $7.8K, $12."""
-    v = float(value)
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= div:
-            return f"${v / div:,.{2 if abs(v) < 10 * div else 1}f}{suffix}"
-    return f"${v:,.0f}"
+    """USD in trader's short form: $1.2B, $412M, $3.0M, $850K, $12 (negative amounts get a sign)."""
+    v = abs(float(value))
+    sign = "-" if value < 0 else ""
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if v >= div:
+            scaled = v / div
+            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
+            return f"{sign}${text}{unit}"
+    return f"{sign}${v:.0f}"
 
 
 def format_price(value: float) -> str:
