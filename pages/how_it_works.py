@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.cascade import CASCADE_RULE
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS
 from core.data.bundled import BUNDLED
+from core.score import SCORE_METHOD
 
 st.title("How it works")
 st.markdown(
@@ -77,3 +79,13 @@ st.markdown(
     "Live data comes from the exchanges' public APIs through ccxt (no keys). When an exchange fails, the app "
     "shows the last good data it fetched, with its age, or the bundled sample, and says so."
 )
+
+st.header("How cascades are found")
+st.markdown(CASCADE_RULE.removeprefix("How cascades are found. "))
+
+st.header("How accuracy is scored")
+st.markdown(
+    "On the *Import & accuracy* page, the map is compared with liquidations that really happened "
+    "(recorded exchange liquidation streams you upload)."
+)
+st.markdown(SCORE_METHOD)

@@ -1,0 +1,194 @@
+"""AppTest: the Import & accuracy page (Binance files in, realized liquidations drawn and scored).
+
+AppTest re-executes only the page on a rerun, not app.py: a click that switches the sidebar's data
+source is checked in session state, and what the other pages then show is checked in a fresh run
+started with that state (as the real app does on the click's rerun).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.data.market import MarketData
+from tests.conftest import shared_path
+from tests.test_realized_charts import force_orders
+
+TIMEOUT = 60
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+PAGE = "pages/accuracy.py"
+FIXTURES = REPO / "tests" / "fixtures" / "binance_public"
+PAIR = ("BTCUSDT-1m-2026-02-05.csv", "BTCUSDT-metrics-2026-02-05.csv")
+
+
+def open_page(state: dict | None = None, **params) -> AppTest:
+    """A fresh session (app.py runs with ``params`` and ``state``), then the accuracy page."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts).replace("\\", "")  # as read: without markdown escapes
+
+
+def upload(name: str) -> tuple[str, bytes, str]:
+    return name, (FIXTURES / name).read_bytes(), "text/csv"
+
+
+def test_page_explains_where_files_come_from_and_that_nothing_is_scored_yet():
+    at = open_page(src="btc_2026-09")
+    assert at.title[0].value == "Import & accuracy"
+    assert [h.value for h in at.header][:3] == ["1. Market data from Binance's public files",
+                                               "2. Liquidations that really happened", "3. Model vs reality"]
+    assert "data.binance.vision/data/futures/um/daily/klines/<SYMBOL>" in at.code[0].value
+    assert "metrics" in at.code[0].value
+    assert any("No realized liquidations loaded" in i.value for i in at.info)
+    labels = [b.label for b in at.button]
+    assert "Load the example files" in labels
+    crash = REPO.parent / "shared" / "data" / "btc_2024-03-05_cascade" / "bybit_btcusdt_liquidation_orders.csv"
+    assert ("Score the 5 Mar 2024 crash" in labels) == crash.is_file()
+    assert len(at.file_uploader) == 2 and at.file_uploader[0].accept_multiple_files
+
+
+def test_example_files_switch_the_source_to_upload_and_show_what_was_read():
+    at = open_page(src="btc_2026-09")
+    button(at, "Load the example files").click().run()
+    assert not at.exception
+    assert at.session_state["sidebar_src"] == "upload"
+    market = at.session_state["upload_market"]
+    assert isinstance(market, MarketData) and market.source == "upload"
+    assert len(market.candles) == 360 and market.open_interest.notna().all()
+    body = texts(at)
+    assert "in use on every page" in body
+    assert "360 × 1m" in body and "360 of 360 candles" in body
+    assert "05 Feb 2026 21:00 → 06 Feb 2026 03:00" in body
+
+
+def test_heatmap_page_then_shows_the_uploaded_period():
+    """The next run (app.py with the source "upload") draws the uploaded days on the heatmap page."""
+    at = open_page(src="btc_2026-09")
+    button(at, "Load the example files").click().run()
+    state = {"upload_market": at.session_state["upload_market"], "sidebar_src": "upload"}
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in state.items():
+        fresh.session_state[key] = value
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.selectbox(key="sidebar_src").value == "upload"
+    assert "05 Feb 21:00 – 06 Feb 02:59 UTC" in texts(fresh)
+    assert "Uploaded files" in texts(fresh)
+    assert len(fresh.get("vega_lite_chart")) >= 2
+
+
+def test_uploading_a_klines_and_metrics_pair_then_using_it():
+    at = open_page(src="btc_2026-09")
+    at.file_uploader(key="accuracy_market_files").set_value([upload(n) for n in PAIR]).run()
+    assert not at.exception and not at.error
+    assert "180 × 1m" in texts(at) and "180 of 180 candles" in texts(at)
+    assert any(s.value.startswith("Read 2 file(s) in") for s in at.success)
+    button(at, "Use these files").click().run()
+    assert at.session_state["sidebar_src"] == "upload"
+    assert len(at.session_state["upload_market"].candles) == 180
+
+
+def test_the_zip_binance_style_is_read_too():
+    at = open_page(src="btc_2026-09")
+    name = "BTCUSDT-1m-and-metrics-2026-02-05_06.zip"
+    at.file_uploader(key="accuracy_market_files").set_value(
+        [(name, (FIXTURES / name).read_bytes(), "application/zip")]).run()
+    assert not at.error and "360 × 1m" in texts(at)
+
+
+def test_klines_without_metrics_say_volume_proxy():
+    at = open_page(src="btc_2026-09")
+    at.file_uploader(key="accuracy_market_files").set_value([upload(PAIR[0])]).run()
+    assert "none: volume proxy" in texts(at)
+
+
+def test_a_wrong_file_shows_a_plain_error_and_renders_nothing_from_it():
+    """A file that is not Binance data is refused in plain words; its name is shown escaped, as typed."""
+    at = open_page(src="btc_2026-09")
+    evil = "![x](http://evil.example/a).csv"
+    at.file_uploader(key="accuracy_market_files").set_value([(evil, b"hello,<b>world</b>\n1,2\n", "text/csv")]).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("These files could not be used:") and "not a Binance klines or metrics file" in message
+    assert "![" not in message and "](" not in message  # markdown escaped
+    assert "<b>" not in message
+    assert "upload_market" not in at.session_state and at.session_state["_view"].src == "btc_2026-09"
+    assert not [b for b in at.button if b.label == "Use these files"]
+
+
+def crash_orders(tmp_path: Path) -> Path:
+    """A small forceOrder file (constructed) with liquidations inside the bundled 4-7 Feb 2026 crash."""
+    times = pd.date_range("2026-02-05 12:07", periods=12, freq="2h", tz="UTC")
+    rows = [("BTCUSDT", "SELL" if i % 2 else "BUY", 0.3 + i / 10, 66_000.0 - 400 * i, t) for i, t in enumerate(times)]
+    path = tmp_path / "btc_force_orders.csv"
+    path.write_bytes(force_orders(rows))
+    return path
+
+
+def test_realized_file_is_drawn_over_the_heatmap_and_scored(tmp_path):
+    at = open_page(src="btc_2026-02_crash", tf="15m", lb="3d")
+    path = crash_orders(tmp_path)
+    at.file_uploader(key="accuracy_realized_file").set_value((path.name, path.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.session_state["accuracy_realized"]["name"] == path.name
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3  # overlay, per-candle bars, calibration
+    assert '"circle"' in charts[0].proto.spec  # the realized markers
+    labels = [m.label for m in at.metric]
+    assert labels == ["Hit share", "Lift over a uniform guess", "Lift over distance only", "Scored"]
+    assert at.metric[3].value == "12 of 12"
+    assert "Reading:" in texts(at)
+    assert any(e.label == "How the score works" for e in at.expander)
+
+
+def test_realized_outside_the_period_says_so(tmp_path):
+    at = open_page(src="btc_2026-09")  # 21-24 Sep 2026: the file is from February
+    path = crash_orders(tmp_path)
+    at.file_uploader(key="accuracy_realized_file").set_value((path.name, path.read_bytes(), "text/csv")).run()
+    assert any("can be scored against this period" in w.value for w in at.warning)
+    assert not at.metric and not at.get("vega_lite_chart")
+
+
+def test_a_wrong_realized_file_shows_a_plain_error():
+    at = open_page(src="btc_2026-09")
+    at.file_uploader(key="accuracy_realized_file").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("This file could not be used:")
+
+
+def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
+    """The demo button picks the 2024-03-05 sample at 1m and the real Bybit orders (read in place)."""
+    orders = shared_path("btc_2024-03-05_cascade", "bybit_btcusdt_liquidation_orders.csv")
+    at = open_page(src="btc_2026-09")
+    button(at, "Score the 5 Mar 2024 crash").click().run()
+    assert not at.exception
+    assert (at.session_state["sidebar_src"], at.session_state["sidebar_tf"], at.session_state["sidebar_lb"]) == (
+        "btc_2024-03-05_crash", "1m", "24h")
+    record = at.session_state["accuracy_realized"]
+    assert record["data"] == orders.read_bytes()
+    fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    values = {m.label: m.value for m in fresh.metric}
+    assert values == {"Hit share": "14.9%", "Lift over a uniform guess": "1.49×",
+                      "Lift over distance only": "0.15×", "Scored": "1,411 of 1,411"}  # bench/score_2024_03_05.py
+    assert "Every liquidation given was scored." in texts(fresh)
