@@ -1,0 +1,171 @@
+"""AppTest: the Cascade replay page from a link: replay, play, jump, what-if, crash offer, proxy notice.
+
+AppTest re-executes only the page on reruns (not app.py), so every test starts from a fresh run of
+the whole app with a link, then switches to the replay page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 60
+APP = Path(__file__).resolve().parents[1] / "app.py"
+CRASH_LINK = {"src": "btc_2026-02_crash", "tf": "5m", "lb": "3d"}
+
+
+def open_replay(**params) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/replay.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def replay_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if "UTC: price" in c.value)
+
+
+def story(at: AppTest) -> str:
+    return next(i.value for i in at.info if "liquidat" in i.value or "No shock" in i.value)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return open_replay(**CRASH_LINK)
+
+
+def test_page_renders_the_crash_from_a_link(at):
+    """The page shows the replay chart at the last candle, five ranked cascades and a what-if story."""
+    assert "cascade replay" in at.title[0].value
+    assert len(at.get("vega_lite_chart")) >= 2  # the replay frame and the what-if chart
+    spec = at.get("vega_lite_chart")[0].proto
+    assert {d.name for d in spec.datasets} >= {"image", "path", "flows", "volume", "map_bars"}
+    assert [b.label for b in at.button if b.label == "Jump to"] == ["Jump to"] * 5
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-07 00:30").to_pydatetime()
+    assert "07 Feb 00:35 UTC" in replay_caption(at)  # close of the last candle
+    assert "How cascades are found" in [e.label for e in at.expander]
+    assert "Replay the Feb 2026 crash" not in [b.label for b in at.button]  # already on it
+    assert "liquidates" in story(at)
+
+
+def test_moving_the_time_slider_redraws_the_frame_and_moves_the_what_if(at):
+    """Moving the replay time changes the frame and the moment the what-if starts from."""
+    before_frame = replay_caption(at)
+    before_story = story(at)
+    at.slider(key="replay_time").set_value(pd.Timestamp("2026-02-05 15:00").to_pydatetime()).run()
+    assert not at.exception
+    assert replay_caption(at) != before_frame and "05 Feb 15:05 UTC" in replay_caption(at)
+    assert any("05 Feb 15:00 UTC candle" in c.value for c in at.caption)
+    assert story(at) != before_story
+
+
+def test_play_advances_the_replay_and_pause_stops_it(at):
+    """Play restarts from the start at the end, each frame moves the slider, Pause stops it."""
+    at.button(key="replay_play").click().run()
+    assert at.session_state["replay_playing"] is True
+    first = at.slider(key="replay_time").value
+    seen = [first]
+    for _ in range(3):
+        at.run()
+        seen.append(at.slider(key="replay_time").value)
+    assert seen == sorted(seen) and len(set(seen)) == 4
+    assert seen[1] - seen[0] == pd.Timedelta(minutes=10)  # 1 h of market per second at 5 frames: 2 candles
+    assert at.button(key="replay_play").label == "Pause"
+    assert len(at.session_state["replay_frame_ms"]) >= 4
+    at.button(key="replay_play").click().run()
+    assert at.session_state["replay_playing"] is False
+    paused = at.slider(key="replay_time").value
+    at.run()
+    assert at.slider(key="replay_time").value == paused
+    assert not at.exception
+
+
+def test_playing_stops_at_the_last_candle():
+    """At the end of the window the player stops by itself."""
+    at = open_replay(**CRASH_LINK)
+    at.segmented_control(key="replay_speed").set_value("6h").run()
+    at.slider(key="replay_time").set_value(pd.Timestamp("2026-02-06 23:30").to_pydatetime()).run()
+    at.session_state["replay_playing"] = True
+    for _ in range(4):
+        at.run()
+    assert at.session_state["replay_playing"] is False
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-07 00:30").to_pydatetime()
+    assert not at.exception
+
+
+def test_step_buttons_move_one_candle(at):
+    at.button(key="replay_back").click().run()
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-07 00:25").to_pydatetime()
+    at.button(key="replay_forward").click().run()
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-07 00:30").to_pydatetime()
+
+
+def test_jump_sets_the_replay_time_to_the_end_of_the_cascade(at):
+    """'Jump to' on cascade #3 (5 Feb 15:00 -> 15:25) moves the slider to its last candle."""
+    summary = next(m.value for m in at.markdown if m.value.startswith("**#3**"))
+    assert "5 Feb 15:00 -> 15:25 UTC" in summary
+    at.button(key="replay_jump_2").click().run()
+    assert not at.exception
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-05 15:20").to_pydatetime()
+    assert "05 Feb 15:25 UTC" in replay_caption(at)
+    assert any("05 Feb 15:20 UTC candle" in c.value for c in at.caption)
+
+
+def test_what_if_changes_with_shock_depth_and_impact_rule(at):
+    """A bigger shock, a thinner book or another impact rule changes the outcome."""
+    base = metrics(at)
+    assert base["Amplification"].endswith("x")
+    at.slider(key="replay_shock").set_value(-8.0).run()
+    bigger = metrics(at)
+    assert bigger["Total move"] != base["Total move"] and "8.0% drop" in story(at)
+    at.number_input(key="replay_depth_m").set_value(20.0).run()
+    thinner = metrics(at)
+    assert float(thinner["Total move"].rstrip("%")) < float(bigger["Total move"].rstrip("%"))
+    assert "$20M moves it 1%" in story(at)
+    at.radio(key="replay_impact").set_value("sqrt").run()
+    assert "sqrt impact" in story(at)
+    at.slider(key="replay_shock").set_value(4.0).run()
+    assert "rise" in story(at) and metrics(at)["Longs liquidated"] == "$0"
+    assert at.dataframe[0].value.shape[0] >= 1  # the step table
+    at.button(key="replay_depth_reset").click().run()
+    assert at.number_input(key="replay_depth_m").value == pytest.approx(130.5, abs=0.1)
+    assert 0 < at.session_state["replay_sim_ms"] < 1000
+    assert not at.exception
+
+
+def test_quiet_sample_offers_the_crash_and_uses_the_open_interest_floor():
+    """On the quiet Sep 2026 sample the page offers the crash, and the depth comes from the OI floor."""
+    at = open_replay(src="btc_2026-09")
+    body = texts(at)
+    assert "2% of the median open interest" in body and "floor" in body
+    assert "cascade stops at" in story(at)
+    amplification = float(metrics(at)["Amplification"].rstrip("x"))
+    assert 1.0 <= amplification < 4.0  # a plausible story, not a run to zero
+    at.button(key="replay_crash").click().run()
+    assert at.session_state["sidebar_src"] == "btc_2026-02_crash"
+    assert at.session_state["sidebar_lb"] == "3d"
+
+
+def test_volume_proxy_dataset_says_so():
+    """The 5 Mar 2024 crash has no open-interest history: the page says it runs on the volume proxy."""
+    at = open_replay(src="btc_2024-03-05_crash", tf="5m")
+    body = texts(at)
+    assert "Volume proxy" in body
+    assert "Replay the Feb 2026 crash" not in [b.label for b in at.button]
+    assert len([b for b in at.button if b.label == "Jump to"]) >= 1
