@@ -178,7 +178,7 @@ def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Tim
             alt.Chart(part if len(part) else frame.head(0))
             .mark_rect()
             .encode(
-                x=alt.X("t0:T", scale=x_scale, axis=alt.Axis(title=None, format="%d %b %H:%M", labels=last,
+                x=alt.X("t0:T", scale=x_scale, axis=alt.Axis(title=None, format="%d %b %H:%M", labels=last, labelOverlap=True, tickCount=8,
                                                              ticks=last, labelFontSize=AXIS_FONT, grid=False)),
                 x2="t1:T",
                 y=alt.Y("signed:Q", title=f"{source} (USD)", axis=alt.Axis(

@@ -209,8 +209,9 @@ def preview(uploads) -> None:
         return
     if st.session_state.get("accuracy_in_use") == key and st.session_state.get(state.KEYS["src"]) == UPLOAD:
         return  # already in use: summarised below
-    st.success(f"Read {len(files)} file(s) in {seconds:.2f} s.", icon=":material/check_circle:")
-    market_summary(market, seconds)
+    st.success(f"Read {len(files)} file(s) in {seconds:.2f} s: check what they hold, then use them.",
+               icon=":material/check_circle:")
+    market_summary(market)
     st.button("Use these files", type="primary", on_click=_use_market, args=(market, seconds, key), icon=":material/upload:")
 
 
