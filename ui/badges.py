@@ -20,8 +20,8 @@ def source_badge(loaded: Loaded) -> None:
     """Source, age and notes of the loaded data (in the sidebar)."""
     market = loaded.primary
     colour, label = BADGES.get(market.source, ("gray", market.source))
-    if market.source == "bundled":
-        age = f"recorded to {market.fetched_at:%d %b %Y %H:%M} UTC"
+    if market.source in ("bundled", "upload"):
+        age = f"covers {market.candles.index[0]:%d %b %Y} to {market.candles.index[-1]:%d %b %Y %H:%M} UTC"
     else:
         age = f"fetched {format_age(market.fetched_at)}"
     names = ", ".join(exchange_label(m.exchange) for m in loaded.markets)
