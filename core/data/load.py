@@ -9,7 +9,8 @@ Sources:
     was used and why ("Could not reach Bybit (no network). Showing the bundled sample instead.").
 
 The clients, cache, store and clock live in ``DataServices``; the default one is built on first
-use (no connection is opened at import). Tests pass their own.
+use (no connection is opened at import). Tests pass their own, or install them process-wide with
+``set_default_services`` (the UI tests and the load-test launcher).
 """
 
 from __future__ import annotations
@@ -69,6 +70,20 @@ def default_services() -> DataServices:
         if not _DEFAULT:
             _DEFAULT.append(DataServices())
         return _DEFAULT[0]
+
+
+def set_default_services(services: DataServices | None) -> DataServices | None:
+    """Replace the process-wide services; ``None`` goes back to building them on first use.
+
+    A seam for tests and the load-test launcher (fake exchanges, a fake clock): the app itself
+    never calls it. Returns the services that were in place (None if none were built yet).
+    """
+    with _DEFAULT_LOCK:
+        previous = _DEFAULT[0] if _DEFAULT else None
+        _DEFAULT.clear()
+        if services is not None:
+            _DEFAULT.append(services)
+        return previous
 
 
 # --------------------------------------------------------------------------------------------
