@@ -8,6 +8,7 @@ excerpt of the bad value). Nothing from the URL is used as a cache key before it
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Mapping, Sequence
 
@@ -67,9 +68,14 @@ def _format(value) -> str:
 
 
 def excerpt(value: str, limit: int = 24) -> str:
-    """A short, printable excerpt of an untrusted value for a notice (repr-escaped)."""
-    text = value if len(value) <= limit else value[:limit] + "…"
-    return repr(text)
+    """A short excerpt of an untrusted value for a notice: letters, digits, ``.`` and ``-`` only.
+
+    Notices are shown with ``st.warning``, which renders Markdown: any other character is
+    replaced by ``?`` so a link cannot inject a Markdown link or image (``[x](javascript:…)``,
+    ``![](//host/pixel)``), a colour directive, LaTeX, or bidi/NUL control characters.
+    """
+    text = re.sub(r"[^A-Za-z0-9.-]", "?", value[:limit])
+    return f"'{text}{'…' if len(value) > limit else ''}'"
 
 
 def _last(value: str | Sequence[str]) -> str:

@@ -173,9 +173,9 @@ class SnapshotStore:
         """The saved snapshot of this market, or None when absent or unreadable."""
         try:
             target = self.path(exchange, symbol, timeframe)
-        except ValueError:
-            return None
-        if not target.is_file():
+            if not target.is_file():
+                return None
+        except (ValueError, OSError):  # an unnameable market (e.g. a name too long for the disk)
             return None
         try:
             table = pq.read_table(target)
