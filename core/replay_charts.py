@@ -268,6 +268,7 @@ def cascade_windows(cascades: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "start": _ms(cascades["start"]), "end": _ms(cascades["end"]),
         "rank": [f"#{i + 1}" for i in range(len(cascades))],
+        "lane": [3 + 15 * (i % 2) for i in range(len(cascades))],  # pixel row of the label (neighbours apart)
         "summary": cascades["summary"].astype(str).to_numpy(),
     })
 
@@ -360,8 +361,8 @@ def _shading(layout: ReplayLayout, labels: bool) -> list[alt.Chart]:
     ]
     if labels:
         layers.append(
-            base.mark_text(color=CASCADE_FILL, align="left", baseline="top", dx=3, dy=3, fontSize=12, fontWeight="bold")
-            .encode(x=_x(layout, "start"), y=alt.value(0), text="rank:N")
+            base.mark_text(color=CASCADE_FILL, align="left", baseline="top", dx=3, fontSize=12, fontWeight="bold")
+            .encode(x=_x(layout, "start"), y=alt.Y("lane:Q", scale=None), text="rank:N")
         )
     return layers
 
@@ -566,15 +567,22 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
                                                      title=alt.TitleParams("Levels swept", anchor="start", fontSize=13))
 
     n = len(result.steps)
+    liquidated = (result.steps["liquidated_long_usd"] + result.steps["liquidated_short_usd"]).to_numpy()
     path = pd.DataFrame({
         "x": np.arange(-1, n),
         "price": [result.start_price, *result.steps["price"]],
         "label": ["start " + format_price(result.start_price)] + [
-            step_label(r.liquidated_long_usd + r.liquidated_short_usd, r.total_move_pct, int(r.step))
-            for r in result.steps.itertuples()
+            step_label(usd, move, step)
+            for usd, move, step in zip(liquidated, result.steps["total_move_pct"], result.steps["step"])
         ],
     })
     path["price_txt"] = [format_price(p) for p in path["price"]]
+    # Written beside the path: the start, the shock and the steps that liquidated 15% of the total or
+    # more (the small tail of steps bunches up near the stop; hovering a point says what it did).
+    big = np.r_[True, True, liquidated[1:] >= 0.15 * max(liquidated.sum(), 1e-9)]
+    above = path["x"].to_numpy() % 2 == 0  # labels alternate above and below the path, so neighbours never collide
+    path["above"] = np.where(big & above, path["label"], "")
+    path["below"] = np.where(big & ~above, path["label"], "")
     x = alt.X("x:Q", title="Start, the shock, then each round of forced orders",
               scale=alt.Scale(domain=[-1.4, max(n - 1, 1) + 1.6], nice=False),
               axis=alt.Axis(values=list(range(-1, n)), labelFontSize=AXIS_FONT, grid=False,
@@ -584,11 +592,12 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
     dots = base.mark_point(filled=True, size=70, color=PRICE_COLOR, opacity=1).encode(
         tooltip=[alt.Tooltip("label:N", title="What happens"), alt.Tooltip("price_txt:N", title="Price")]
     )
-    text = base.mark_text(align="left", dx=8, dy=-9, fontSize=11, color="#d8d8d8").encode(text="label:N")
-    stop_text = alt.Chart(marks.iloc[1:]).mark_text(align="right", dy=12, fontSize=11, color=STOP_COLOR).encode(
+    text_above = base.mark_text(align="left", dx=8, dy=-10, fontSize=11, color="#d8d8d8").encode(text="above:N")
+    text_below = base.mark_text(align="left", dx=8, dy=13, fontSize=11, color="#d8d8d8").encode(text="below:N")
+    stop_text = alt.Chart(marks.iloc[1:]).mark_text(align="right", dy=-6, fontSize=11, color=STOP_COLOR).encode(
         x=alt.value(440), y=alt.Y("price:Q", scale=y), text="label:N"
     )
-    right = alt.layer(rules, line, dots, text, stop_text).properties(
+    right = alt.layer(rules, line, dots, text_above, text_below, stop_text).properties(
         width=440, height=height, title=alt.TitleParams("Cascade path", anchor="start", fontSize=13)
     )
     return alt.hconcat(left, right, spacing=14).resolve_scale(color="independent").configure_view(strokeWidth=0)

@@ -42,10 +42,9 @@ from ui.data import exchange_label, heatmap_for
 
 CRASH = "btc_2026-02_crash"
 CRASHES = (CRASH, "btc_2024-03-05_crash")
-FPS = 5  # frames per second while playing (sets how many candles a frame advances)
-# The browser asks for the next frame this long after the previous one arrived, so a frame's own
-# time (about 30 ms) is taken off 1/FPS.
-FRAME_INTERVAL = 0.18
+# Frames per second while playing: the browser asks for a frame every 1/FPS s (requests that
+# arrive while a frame is still being drawn are merged, so a slow machine shows fewer frames).
+FPS = 5
 SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / s"}
 IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)", "sqrt": "Square root (big orders move it less per $)"}
 FRAME_LOG = 60  # frame times kept for the caption (and for measuring)
@@ -149,8 +148,8 @@ def whatif(hm, t: int, estimate) -> None:
     st.info(result.story(), icon=":material/trending_down:" if result.initial_shock_pct <= 0 else ":material/trending_up:")
     m = st.columns(5)
     m[0].metric("Cascade stops at", format_price(result.final_price))
-    m[1].metric("Total move", f"{result.total_move_pct:+.1f}%", f"{result.initial_shock_pct:+.1f}% of it the shock",
-                delta_color="off")
+    m[1].metric("Total move", f"{result.total_move_pct:+.1f}%",
+                f"{result.total_move_pct - result.initial_shock_pct:+.1f}% beyond the shock", delta_color="off")
     m[2].metric("Amplification", f"{result.amplification:.2f}x", help="Total move / initial shock")
     m[3].metric("Longs liquidated", format_usd(result.liquidated_long_usd))
     m[4].metric("Shorts liquidated", format_usd(result.liquidated_short_usd))
@@ -219,8 +218,14 @@ c3.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_
           disabled=playing, width="stretch")
 c4.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get, default="1h",
                      key="replay_speed", required=True)
+if not cascades.empty:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption("Jump to a detected cascade:", width="content")
+        for i, row in cascades.iterrows():
+            st.button(f"#{i + 1} · {row['start']:%d %b %H:%M}", key=f"replay_quick_{i}", type="tertiary",
+                      on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),), help=row["summary"])
 advance = frame_step(candle_step(hm), pd.Timedelta(st.session_state.get("replay_speed") or "1h"), FPS)
-st.fragment(replay_player, run_every=FRAME_INTERVAL if playing else None)(hm, layout, template, advance, playing, moment)
+st.fragment(replay_player, run_every=1 / FPS if playing else None)(hm, layout, template, advance, playing, moment)
 
 st.subheader("Detected cascades")
 if cascades.empty:

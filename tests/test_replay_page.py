@@ -125,6 +125,8 @@ def test_jump_sets_the_replay_time_to_the_end_of_the_cascade(at):
     assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-05 15:20").to_pydatetime()
     assert "05 Feb 15:25 UTC" in replay_caption(at)
     assert any("05 Feb 15:20 UTC candle" in c.value for c in at.caption)
+    at.button(key="replay_quick_0").click().run()  # the quick link above the chart: #1, 6 Feb 00:00 -> 01:05
+    assert at.slider(key="replay_time").value == pd.Timestamp("2026-02-06 01:00").to_pydatetime()
 
 
 def test_what_if_changes_with_shock_depth_and_impact_rule(at):
