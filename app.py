@@ -22,6 +22,7 @@ st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_
 PAGES = [
     st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True),
     st.Page("pages/replay.py", title="Cascade replay", icon=":material/replay:", url_path="replay"),
+    st.Page("pages/sensitivity.py", title="Leverage sensitivity", icon=":material/tune:", url_path="sensitivity"),
     st.Page("pages/accuracy.py", title="Import & accuracy", icon=":material/fact_check:", url_path="accuracy"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]

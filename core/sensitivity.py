@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.market import MarketData
+from core.format import format_usd
 from core.grid import CrossingIndex, Heatmap, Profile, compute_profile, key_levels, make_profile
 from core.model import ModelParams
 
@@ -228,3 +229,49 @@ def sweep(
         for v in values:
             rows.append({"value": v, **summarize(profile_of(with_value(params, field, v)), pcts)})
     return pd.DataFrame(rows)
+
+
+def comparison_axis(
+    markets: Sequence[MarketData], margin: float = 0.06, around_pct: float = SWEEP_RANGE_PCT
+) -> tuple[float, float]:
+    """One price axis for comparing maps of ``markets``: the last price +-``around_pct`` (the
+    sweep's axis, so its curves and the compared maps agree) widened to every market's trading
+    range plus ``margin`` (so the whole window can be drawn)."""
+    if not markets:
+        raise ValueError("no markets")
+    last = float(markets[0].candles["close"].iloc[-1])
+    low = min(float(m.candles["low"].min()) for m in markets) * (1 - margin)
+    high = max(float(m.candles["high"].max()) for m in markets) * (1 + margin)
+    return min(low, last * (1 - around_pct / 100)), max(high, last * (1 + around_pct / 100))
+
+
+def _pct_or_none(value: float) -> str:
+    return "none" if not np.isfinite(value) else f"{value:.1f}%"
+
+
+def describe_change(deltas: pd.DataFrame, within_pct: float = 5.0) -> str:
+    """Two plain sentences comparing the maps of ``summary_deltas`` (a: default, b: chosen)."""
+    label = _pct_label(within_pct)
+    a, b = deltas["a"], deltas["b"]
+    if np.allclose(a.fillna(0).to_numpy(), b.fillna(0).to_numpy()) and a.isna().equals(b.isna()):
+        return "Your assumptions give the same picture as the default model."
+    before, after = a[f"total_usd_{label}"], b[f"total_usd_{label}"]
+    change = f" ({(after / before - 1):+.0%})" if before > 0 else ""
+    text = (
+        f"With your assumptions, {format_usd(after)} of positions would be liquidated by a "
+        f"{within_pct:g}% move either way, against {format_usd(before)} in the default model{change}."
+    )
+    parts = []
+    for side, word in (("above", "above"), ("below", "below")):
+        now, was = b[f"cluster_{side}_pct"], a[f"cluster_{side}_pct"]
+        if np.isfinite(now) or np.isfinite(was):
+            parts.append(f"{word} at {_pct_or_none(now)} from the price (default {_pct_or_none(was)})")
+    if parts:
+        text += " The nearest big cluster is " + " and ".join(parts) + "."
+    return text
+
+
+def comparison_bins(n_candles: int, cells: int = 4_000_000, lo: int = 400, hi: int = 800) -> int:
+    """Price bands for a compared map: fine (up to ``hi``) while one side's grid stays within
+    ``cells`` cells (bands x candles), never fewer than ``lo``."""
+    return int(min(hi, max(lo, cells // max(int(n_candles), 1))))

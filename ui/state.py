@@ -55,10 +55,16 @@ def current_view() -> View:
 
 
 def sync_url(view: View) -> None:
-    """Write ``view`` into the address bar so the link reproduces what is on screen."""
+    """Write ``view`` into the address bar so the link reproduces what is on screen.
+
+    Only the view's own keys are set or removed: a page may keep its own keys in the link too.
+    """
     wanted = view.to_params()
-    if dict(st.query_params.to_dict()) != wanted:
-        st.query_params.from_dict(wanted)
+    for name in (f.name for f in fields(View)):
+        if name in wanted and st.query_params.get(name) != wanted[name]:
+            st.query_params[name] = wanted[name]
+        elif name not in wanted and name in st.query_params:
+            del st.query_params[name]
 
 
 def show_url_notices() -> None:

@@ -1,0 +1,395 @@
+"""Chart builders for the leverage-sensitivity page (Altair, no Streamlit).
+
+* ``shared_rasters``: several heatmaps coloured on ONE ember scale (its top is the clip
+  percentile of the positive cells of all of them), so equal colours mean equal USD;
+* ``difference_raster`` / ``difference_chart`` / ``difference_legend``: chosen minus default on
+  a diverging scale with a dark middle (no change fades into the dark background). Its ends are
+  green (less than the default) and magenta (more), ColorBrewer's colour-blind-safe PiYG pair:
+  blue and orange already mean longs and shorts on every chart of the app;
+* ``profile_comparison_chart``: the liquidation map now, chosen assumptions as bars, the
+  default model as outlines on the same axes;
+* ``sweep_chart``: USD at risk and distance to the nearest big cluster as one assumption sweeps
+  its range, the current value marked.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from core.charts import (
+    AXIS_FONT,
+    TOOLTIP_FIELDS,
+    Raster,
+    block_mean,
+    clip_value,
+    group_edges,
+    price_path,
+    profile_frame,
+    side_grid,
+    tooltip_cells,
+    visible_rows,
+)
+from core.colormap import ember_hex, ember_lut, oklab_to_srgb, srgb_to_oklab
+from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
+from core.format import format_price, format_usd
+from core.grid import Heatmap, Profile
+from core.sensitivity_state import ENTRY_LABELS, SweepSpec
+
+# Diverging map, dark in the middle: (position in -1..1, sRGB hex).
+DIVERGING_ANCHORS: tuple[tuple[float, str], ...] = (
+    (-1.00, "#b8e186"),
+    (-0.55, "#4d9221"),
+    (-0.15, "#1f3a1c"),
+    (0.00, "#15171f"),
+    (0.15, "#3d1a33"),
+    (0.55, "#c51b7d"),
+    (1.00, "#f1b6da"),
+)
+DEFAULT_OUTLINE = "#e6e6e6"
+DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt": "Longs vs default",
+                 "dshort_txt": "Shorts vs default"}
+
+
+# --------------------------------------------------------------------------------------------
+# Rasters
+# --------------------------------------------------------------------------------------------
+
+
+def _hex_rgb(code: str) -> np.ndarray:
+    return np.array([int(code[i : i + 2], 16) for i in (1, 3, 5)], dtype=float) / 255.0
+
+
+@lru_cache(maxsize=2)
+def diverging_lut(n: int = 256) -> np.ndarray:
+    """The diverging map as an (n, 3) uint8 table: index 0 is -1 (less), n-1 is +1 (more)."""
+    pos = np.array([p for p, _ in DIVERGING_ANCHORS])
+    lab = srgb_to_oklab(np.stack([_hex_rgb(h) for _, h in DIVERGING_ANCHORS]))
+    x = np.linspace(-1.0, 1.0, n)
+    ramp = np.stack([np.interp(x, pos, lab[:, k]) for k in range(3)], axis=1)
+    return np.round(oklab_to_srgb(ramp) * 255).astype(np.uint8)
+
+
+def diverging_hex(n: int = 11) -> list[str]:
+    """``n`` evenly spaced colours of the diverging map (for a legend)."""
+    lut = diverging_lut(256)
+    return ["#%02x%02x%02x" % tuple(int(v) for v in lut[i]) for i in np.round(np.linspace(0, 255, n)).astype(int)]
+
+
+def _cells(grid: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """Block means of ``grid`` at most ``max_rows`` x ``max_cols``."""
+    return block_mean(grid, group_edges(grid.shape[0], max_rows), group_edges(grid.shape[1], max_cols))
+
+
+def _to_raster(hm: Heatmap, rows: slice, rgba: np.ndarray, vmax: float) -> Raster:
+    """Wrap an RGBA image of ``hm``'s rows ``rows`` (row 0 = lowest band) as a ``Raster``."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba[::-1], mode="RGBA").save(buf, format="PNG", optimize=False, compress_level=1)
+    edges = hm.price_edges[rows.start : rows.stop + 1]
+    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    return Raster(png=buf.getvalue(), x0=hm.times[0], x1=hm.times[-1] + step, y0=float(edges[0]),
+                  y1=float(edges[-1]), vmax=vmax, shape=rgba.shape[:2])
+
+
+def shared_rasters(
+    heatmaps: Sequence[Heatmap],
+    side: str = "both",
+    clip_pct: float = 99.0,
+    price_range: tuple[float, float] | None = None,
+    max_cols: int = 900,
+    max_rows: int = 400,
+) -> tuple[Raster, ...]:
+    """Each heatmap coloured with the ember map over [0, vmax], vmax computed ONCE over all of them.
+
+    vmax is the ``clip_pct`` percentile of the positive (block-mean) cells of every heatmap
+    together, so the same USD gets the same colour in each picture.
+    """
+    cut = [(hm, visible_rows(hm, price_range)) for hm in heatmaps]
+    cells = [_cells(side_grid(hm, side)[rows], max_rows, max_cols) for hm, rows in cut]
+    vmax = clip_value(np.concatenate([c.ravel() for c in cells]), clip_pct)
+    lut = ember_lut(256)
+    out = []
+    for (hm, rows), c in zip(cut, cells):
+        rgba = np.zeros(c.shape + (4,), dtype=np.uint8)
+        rgba[..., :3] = lut[np.round(np.clip(c / vmax, 0.0, 1.0) * 255).astype(int)]
+        rgba[..., 3] = np.where(c > 0, 255, 0)
+        out.append(_to_raster(hm, rows, rgba, vmax))
+    return tuple(out)
+
+
+def _check_same_axes(chosen: Heatmap, default: Heatmap) -> None:
+    if chosen.long.shape != default.long.shape or not np.array_equal(chosen.price_edges, default.price_edges):
+        raise ValueError("the two heatmaps must share their price axis and candles")
+
+
+def difference_raster(
+    chosen: Heatmap,
+    default: Heatmap,
+    side: str = "both",
+    clip_pct: float = 99.0,
+    price_range: tuple[float, float] | None = None,
+    max_cols: int = 900,
+    max_rows: int = 400,
+) -> Raster:
+    """``chosen - default`` coloured on the diverging map over [-vmax, vmax].
+
+    Both heatmaps must share their price axis and candles (compute them with one ``price_range``).
+    vmax is the ``clip_pct`` percentile of the non-zero absolute differences. Cells with no
+    difference are transparent.
+    """
+    _check_same_axes(chosen, default)
+    rows = visible_rows(chosen, price_range)
+    diff = _cells(side_grid(chosen, side)[rows] - side_grid(default, side)[rows], max_rows, max_cols)
+    vmax = clip_value(np.abs(diff), clip_pct)
+    level = np.clip(diff / vmax, -1.0, 1.0)
+    rgba = np.zeros(diff.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = diverging_lut(256)[np.round((level + 1.0) / 2.0 * 255).astype(int)]
+    rgba[..., 3] = np.where(diff != 0, 255, 0)
+    return _to_raster(chosen, rows, rgba, vmax)
+
+
+# --------------------------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------------------------
+
+
+def signed_usd(value: float) -> str:
+    """USD with an explicit ASCII sign (Streamlit's metric reads it): +$1.2M, -$300K, $0."""
+    if value == 0 or not np.isfinite(value):
+        return "$0"
+    return ("+" if value > 0 else "-") + format_usd(abs(value))
+
+
+HOVER_CELLS = (40, 28)  # (time, price) cells carrying the tooltips of a compared picture
+
+
+def hover_cells(hm: Heatmap, price_range: tuple[float, float] | None) -> pd.DataFrame:
+    """The coarse hover grid of a compared picture (``core.charts.tooltip_cells``, fewer cells)."""
+    return tooltip_cells(hm, price_range, *HOVER_CELLS)
+
+
+def difference_cells(chosen_cells: pd.DataFrame, default_cells: pd.DataFrame) -> pd.DataFrame:
+    """Hover cells of the difference from both maps' ``hover_cells`` (same axes): the change in
+    long and short USD of each cell."""
+    if len(chosen_cells) != len(default_cells) or not np.array_equal(chosen_cells["p0"], default_cells["p0"]):
+        raise ValueError("the two hover grids must share their cells")
+    sign = np.vectorize(signed_usd, otypes=[object])
+    return chosen_cells.assign(dlong_txt=sign(chosen_cells["long_usd"] - default_cells["long_usd"]),
+                               dshort_txt=sign(chosen_cells["short_usd"] - default_cells["short_usd"]))
+
+
+def _picture(hm: Heatmap, raster: Raster, cells: pd.DataFrame, tooltips: dict[str, str], width: int, height: int) -> alt.LayerChart:
+    """A raster with hover cells (``tooltips``: field -> title) and the close-price line on top."""
+    x_scale = alt.Scale(domain=[raster.x0.isoformat(), raster.x1.isoformat()], nice=False)
+    y_scale = alt.Scale(domain=[raster.y0, raster.y1], nice=False, zero=False)
+    frame = pd.DataFrame({"url": [raster.data_url], "t0": [raster.x0], "t1": [raster.x1], "p0": [raster.y0], "p1": [raster.y1]})
+    image = alt.Chart(frame).mark_image(aspect=False).encode(
+        x=alt.X("t0:T", scale=x_scale, axis=alt.Axis(title=None, format="%d %b %H:%M", labelFontSize=AXIS_FONT, grid=False)),
+        x2="t1:T",
+        y=alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title="Price (USD)", format=",.0f", labelFontSize=AXIS_FONT, grid=False)),
+        y2="p1:Q",
+        url="url:N",
+    )
+    hover = alt.Chart(cells[["t0", "t1", "p0", "p1", *tooltips]]).mark_rect(opacity=0.0, fill="white").encode(
+        x=alt.X("t0:T", scale=x_scale), x2="t1:T", y=alt.Y("p0:Q", scale=y_scale), y2="p1:Q",
+        tooltip=[alt.Tooltip(f, title=t) for f, t in tooltips.items()],
+    )
+    line = alt.Chart(price_path(hm, max_points=width)).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
+        x=alt.X("time:T", scale=x_scale), y=alt.Y("close:Q", scale=y_scale)
+    )
+    return alt.layer(image, hover, line).properties(width=width, height=height)
+
+
+def compared_heatmap_chart(
+    hm: Heatmap, raster: Raster, cells: pd.DataFrame, width: int = 440, height: int = 320
+) -> alt.LayerChart:
+    """One of the compared heatmaps: a raster of ``shared_rasters``, its ``hover_cells``, the price."""
+    return _picture(hm, raster, cells, TOOLTIP_FIELDS, width, height)
+
+
+def difference_chart(
+    chosen: Heatmap, raster: Raster, cells: pd.DataFrame, width: int = 440, height: int = 320
+) -> alt.LayerChart:
+    """The difference raster (``difference_raster``) with its ``difference_cells`` and the price."""
+    return _picture(chosen, raster, cells, DIFF_TOOLTIPS, width, height)
+
+
+def gradient_legend(lo: float, hi: float, colours: Sequence[str], title: str, width: int = 470) -> alt.Chart:
+    """A horizontal colour bar from ``lo`` to ``hi`` USD with an axis (draw it about 60 px tall)."""
+    steps = np.linspace(lo, hi, 65)
+    frame = pd.DataFrame({"usd": steps[:-1], "next": steps[1:]})
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("usd:Q", scale=alt.Scale(domain=[lo, hi], nice=False),
+                    axis=alt.Axis(title=title, format="$.2s", labelFontSize=AXIS_FONT, tickCount=5)),
+            x2="next:Q",
+            y=alt.value(0),
+            y2=alt.value(12),
+            color=alt.Color("usd:Q", scale=alt.Scale(range=list(colours), domain=[lo, hi]), legend=None),
+        )
+        .properties(width=width, height=12)
+    )
+
+
+def shared_legend(vmax: float, width: int = 470) -> alt.Chart:
+    """The ember scale of ``shared_rasters`` from $0 to its top value."""
+    return gradient_legend(0.0, vmax, ember_hex(9), "USD per price band (same scale in both pictures)", width)
+
+
+def difference_legend(vmax: float, width: int = 470) -> alt.Chart:
+    """The diverging scale of ``difference_raster``: -vmax (less than the default, green) to +vmax (more, magenta)."""
+    return gradient_legend(-vmax, vmax, diverging_hex(11), "← fewer than default · more than default → (USD per band)", width)
+
+
+def profile_comparison_chart(
+    chosen: Profile,
+    default: Profile,
+    price_range: tuple[float, float] | None = None,
+    width: int = 420,
+    height: int = 330,
+    max_rows: int = 120,
+) -> alt.LayerChart:
+    """The liquidation map now: chosen assumptions as bars (longs blue, shorts orange), the default
+    model as white outlines of the same bands, on one USD axis."""
+    if not np.array_equal(chosen.price_edges, default.price_edges):
+        raise ValueError("the two profiles must share their price axis")
+    lo, hi = price_range or (float(chosen.price_edges[0]), float(chosen.price_edges[-1]))
+    y_scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
+    mine, base = profile_frame(chosen, price_range, max_rows), profile_frame(default, price_range, max_rows)
+    fprice = np.vectorize(format_price, otypes=[object])
+    fusd = np.vectorize(format_usd, otypes=[object])
+    rows = pd.DataFrame({
+        "p0": mine["p0"], "p1": mine["p1"], "band": fprice(mine["p0"]) + " – " + fprice(mine["p1"]),
+        "side": np.where(mine["long_usd"] >= mine["short_usd"], "Longs", "Shorts"),
+        "usd": mine["long_usd"] + mine["short_usd"], "default_usd": base["long_usd"] + base["short_usd"],
+    })
+    rows = rows.assign(yours_txt=fusd(rows["usd"]), default_txt=fusd(rows["default_usd"]))
+    y = alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT))
+    tips = [alt.Tooltip("band:N", title="Price band"), alt.Tooltip("yours_txt:N", title="Your assumptions"),
+            alt.Tooltip("default_txt:N", title="Default model")]
+    colour = alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]),
+                       legend=alt.Legend(orient="bottom", title=None))
+    bars = alt.Chart(rows[rows["usd"] > 0]).mark_rect(opacity=0.9).encode(
+        x=alt.X("usd:Q", title="USD per band: bars yours, white line default",
+                axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=4)),
+        x2=alt.value(0), y=y, y2="p1:Q", color=colour, tooltip=tips,
+    )
+    # The default's outline: a step line through (USD, band bottom), closed at the last band's top.
+    edge = pd.DataFrame({"default_usd": np.append(rows["default_usd"].to_numpy(), 0.0),
+                         "p0": np.append(rows["p0"].to_numpy(), rows["p1"].to_numpy()[-1:])}) if len(rows) else rows
+    outline = alt.Chart(edge).mark_line(interpolate="step-before", color=DEFAULT_OUTLINE, strokeWidth=1.1).encode(
+        x=alt.X("default_usd:Q"), y=alt.Y("p0:Q", scale=y_scale), order="p0:Q"
+    )
+    price = alt.Chart(pd.DataFrame({"price": [chosen.price], "label": [f"now {format_price(chosen.price)}"]}))
+    rule = price.mark_rule(color=PRICE_COLOR, strokeWidth=1.2, strokeDash=[4, 2]).encode(y=alt.Y("price:Q", scale=y_scale))
+    label = price.mark_text(color=PRICE_COLOR, align="left", dx=4, dy=-6, fontSize=10).encode(
+        x=alt.value(width * 0.55), y=alt.Y("price:Q", scale=y_scale), text="label:N"
+    )
+    return alt.layer(bars, outline, rule, label).properties(width=width, height=height)
+
+
+# --------------------------------------------------------------------------------------------
+# Sweep
+# --------------------------------------------------------------------------------------------
+
+
+def value_text(value: Any, unit: str) -> str:
+    """A swept value in words: 35%, 0.50%, 12 h, $10.0K, off, Candle close."""
+    if value is None or (unit == "hours" and value == 0):
+        return "off"
+    if unit == "share":
+        return f"{float(value):.0%}"
+    if unit == "rate":
+        return f"{float(value):.2%}"
+    if unit == "hours":
+        return f"{float(value):g} h"
+    if unit == "usd":
+        return format_usd(float(value))
+    return ENTRY_LABELS.get(str(value), str(value))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a == b)
+
+
+def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current: Any = None) -> pd.DataFrame:
+    """Long form of a ``core.sensitivity.sweep`` result for plotting: one row per value and line.
+
+    Columns: x (plotted value: percent for shares and rates, NaN for "off", else the value),
+    x_txt, panel ("risk" or "cluster"), line, y, y_txt, current (the row of ``current``).
+    """
+    label = f"{float(within_pct):g}pct"
+    lines = {
+        ("risk", f"long_usd_{label}"): f"Longs within −{within_pct:g}%",
+        ("risk", f"short_usd_{label}"): f"Shorts within +{within_pct:g}%",
+        ("cluster", "cluster_below_pct"): "Nearest big cluster below",
+        ("cluster", "cluster_above_pct"): "Nearest big cluster above",
+    }
+    scale = 100.0 if spec.unit in ("share", "rate") else 1.0
+    values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in frame["value"]]  # NaN: "off"
+    x = [v if spec.unit == "choice" else (np.nan if v is None else float(v) * scale) for v in values]
+    parts = []
+    for (panel, column), name in lines.items():
+        y = frame[column].to_numpy(dtype="float64")
+        text = [format_usd(v) if panel == "risk" else (f"{v:.2f}%" if np.isfinite(v) else "none") for v in y]
+        parts.append(pd.DataFrame({"x": x, "x_txt": [value_text(v, spec.unit) for v in values],
+                                   "panel": panel, "line": name, "y": y, "y_txt": text,
+                                   "current": [_same(v, current) for v in values]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _x_encoding(spec: SweepSpec) -> alt.X:
+    title = spec.label + (" (%)" if spec.unit in ("share", "rate") else " (hours)" if spec.unit == "hours" else "")
+    if spec.unit == "choice":
+        return alt.X("x:N", title=spec.label, sort=None, axis=alt.Axis(labelAngle=0, labelFontSize=AXIS_FONT))
+    if spec.unit in ("hours", "usd"):
+        fmt = "$.2s" if spec.unit == "usd" else "~g"
+        return alt.X("x:Q", title=title, scale=alt.Scale(type="log"), axis=alt.Axis(format=fmt, labelFontSize=AXIS_FONT))
+    return alt.X("x:Q", title=title, axis=alt.Axis(labelFontSize=AXIS_FONT))
+
+
+def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt.Y, colours: list[str],
+           width: int, height: int) -> alt.LayerChart:
+    """One sweep panel: a line per metric, the current value's points and rule, the "off" levels."""
+    domain = list(dict.fromkeys(data["line"]))
+    colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours), legend=alt.Legend(orient="bottom", title=None, labelLimit=260))
+    tips = [alt.Tooltip("x_txt:N", title=spec.label), alt.Tooltip("line:N", title="Metric"), alt.Tooltip("y_txt:N", title="Value")]
+    on_axis = data[data["x"].notna()] if spec.unit != "choice" else data
+    x = _x_encoding(spec)
+    layers: list[alt.Chart] = [
+        alt.Chart(on_axis).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=18)).encode(x=x, y=y, color=colour, tooltip=tips)
+    ]
+    off = data[data["x"].isna()] if spec.unit != "choice" else data.iloc[0:0]
+    if len(off):
+        width_off = 2.5 if current is None else 1.2
+        layers.append(alt.Chart(off).mark_rule(strokeDash=[4, 3], strokeWidth=width_off).encode(y=y, color=colour, tooltip=tips))
+    mark = data[data["current"]]
+    if len(mark) and (spec.unit == "choice" or mark["x"].notna().all()):
+        layers.append(alt.Chart(mark).mark_point(size=140, filled=True, stroke=PRICE_COLOR, strokeWidth=1.5)
+                      .encode(x=x, y=y, color=colour, tooltip=tips))
+        layers.append(alt.Chart(mark.head(1)).mark_rule(color=PRICE_COLOR, strokeDash=[2, 3], strokeWidth=1).encode(x=x))
+    return alt.layer(*layers).properties(width=width, height=height, title=title)
+
+
+def sweep_chart(
+    frame: pd.DataFrame, spec: SweepSpec, current: Any, within_pct: float, width: int = 460, height: int = 250
+) -> alt.HConcatChart:
+    """USD at risk within +-``within_pct`` % and the distance to the nearest big cluster above and
+    below, as ``spec``'s assumption sweeps its values; the current value is a large ringed point
+    on each curve (for a half-life, "off" is drawn as a dashed level across the panel)."""
+    data = sweep_frame(frame, spec, within_pct, current)
+    risk = _panel(data[data["panel"] == "risk"], spec, current, f"USD liquidated by a {within_pct:g}% move",
+                  alt.Y("y:Q", title="USD (estimated)", axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT)),
+                  [LONG_COLOR, SHORT_COLOR], width, height)
+    cluster = _panel(data[data["panel"] == "cluster"], spec, current, "Distance to the nearest big cluster",
+                     alt.Y("y:Q", title="% from the price", axis=alt.Axis(labelFontSize=AXIS_FONT)),
+                     [LONG_COLOR, SHORT_COLOR], width, height)
+    return alt.hconcat(risk, cluster, spacing=40).resolve_scale(color="independent")

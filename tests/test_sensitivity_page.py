@@ -1,0 +1,204 @@
+"""AppTest: the Leverage sensitivity page; every control redraws it and its state lives in the link.
+
+(AppTest re-executes only the page on a rerun, not app.py; links are checked with fresh runs. A
+run starts on the default page and then switches: on a server's very first run, Streamlit runs a
+deep-linked file from pages/ without app.py, see the report of this page.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.constants import LEVERAGE_TIERS
+from core.presets import PRESETS
+from core.sensitivity_state import SensitivityState, preset_slug, preset_state
+
+TIMEOUT = 90
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE = "pages/sensitivity.py"
+SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
+
+
+def open_page(**params) -> AppTest:
+    """A fresh session from a link with ``params``, on the sensitivity page."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def picture(at: AppTest) -> tuple:
+    """What the user sees change: metric values and deltas, and every chart's spec."""
+    return (tuple((m.label, m.value, m.delta) for m in at.metric),
+            tuple(c.proto.spec for c in at.get("vega_lite_chart")))
+
+
+def url(at: AppTest) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
+
+
+def sliders(at: AppTest) -> dict[int, int]:
+    return {tier: at.slider(key=f"sensitivity_w{tier}").value for tier in LEVERAGE_TIERS}
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return open_page(src=SAMPLE)
+
+
+def test_page_shows_the_lead_both_pictures_metrics_and_the_sweep(page):
+    """A user sees what the page is for, the two pictures, the difference and the numbers."""
+    text = " ".join(m.value for m in page.markdown)
+    assert "What this page shows" in text and "Default model (v1)" in text and "Your assumptions" in text
+    assert "same picture as the default model" in text  # defaults: nothing changed
+    assert len(page.metric) == 9
+    assert all(m.delta in ("$0 (+0%)", "+0.00 pts", "+0 pts") for m in page.metric)
+    assert len(page.get("vega_lite_chart")) == 7  # 2 heatmaps, legend, difference, its legend, map now, sweep
+    assert any(t.value == "Leverage sensitivity" for t in page.title)
+
+
+@pytest.mark.parametrize("tier", LEVERAGE_TIERS)
+def test_each_tier_slider_redraws_and_marks_the_preset_custom(tier):
+    at = open_page(src=SAMPLE)
+    before = picture(at)
+    at.slider(key=f"sensitivity_w{tier}").set_value(80).run()
+    assert not at.exception
+    assert picture(at) != before
+    assert at.selectbox(key="sensitivity_preset").value == "custom"
+    assert url(at)[f"w{tier}"] == "80"
+    shares = next(c.value for c in at.caption if c.value.startswith("Share of new positions"))
+    assert f"**{tier}x {80 / (180 - SensitivityState().weights[tier]):.0%}**" in shares  # normalised, live
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value"),
+    [
+        ("slider", "sensitivity_sls", 0.7),
+        ("slider", "sensitivity_mmr", 2.0),
+        ("radio", "sensitivity_br", "exchange"),
+        ("selectbox", "sensitivity_entry", "close"),
+        ("select_slider", "sensitivity_decay", 12.0),
+        ("toggle", "sensitivity_lsr", True),
+        ("radio", "sensitivity_proxy", "always"),
+    ],
+)
+def test_each_assumption_control_redraws_the_page(kind, key, value):
+    at = open_page(src=SAMPLE)
+    before = picture(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert picture(at) != before
+    assert at.selectbox(key="sensitivity_preset").value == "custom"
+
+
+def test_exchange_brackets_say_which_table_and_offer_the_position_size():
+    at = open_page(src=SAMPLE, br="exchange")
+    assert at.slider(key="sensitivity_mmr").disabled
+    assert any("maintenance brackets for BTC/USDT:USDT" in c.value for c in at.caption)
+    before = picture(at)
+    at.select_slider(key="sensitivity_pos").set_value(1_000_000.0).run()
+    assert not at.exception and picture(at) != before
+    assert url(at)["pos"] == "1e+06"
+
+
+def test_volume_proxy_market_offers_the_proxy_settings():
+    """A market without open interest shows the proxy note and its two settings, which redraw."""
+    at = open_page(src="btc_2024-03-05_crash")
+    assert any("no open-interest history" in i.value for i in at.info)
+    before = picture(at)
+    at.slider(key="sensitivity_psh").set_value(0.3).run()
+    assert not at.exception and picture(at) != before
+    at.select_slider(key="sensitivity_phl").set_value(48.0).run()
+    assert not at.exception
+
+
+def test_preset_sets_the_sliders_and_reset_restores_the_default():
+    at = open_page(src=SAMPLE)
+    at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
+    assert sliders(at) == {5: 2, 10: 8, 25: 25, 50: 35, 100: 30}
+    assert url(at)["preset"] == "degen"
+    assert "+0%" not in metrics(at)["Longs within −2%"]
+    at.selectbox(key="sensitivity_preset").set_value("Short-heavy").run()
+    assert at.slider(key="sensitivity_sls").value == pytest.approx(0.35)
+    assert sliders(at) == SensitivityState().weights
+    at.slider(key="sensitivity_w50").set_value(90).run()
+    at.button(key="sensitivity_reset").click().run()
+    assert not at.exception
+    assert sliders(at) == SensitivityState().weights and at.slider(key="sensitivity_sls").value == 0.5
+    assert at.selectbox(key="sensitivity_preset").value == "Default"
+    assert "preset" not in url(at) and "w50" not in url(at)
+    assert all(m.delta in ("$0 (+0%)", "+0.00 pts", "+0 pts") for m in at.metric)
+
+
+def test_sweep_selector_and_window_redraw_the_sweep():
+    at = open_page(src=SAMPLE)
+    sweep_spec = at.get("vega_lite_chart")[-1].proto.spec
+    for key in ("sls", "mmr", "decay", "entry", "pos", "w5"):
+        at.selectbox(key="sensitivity_sw").set_value(key).run()
+        assert not at.exception, key
+        assert at.get("vega_lite_chart")[-1].proto.spec != sweep_spec
+        sweep_spec = at.get("vega_lite_chart")[-1].proto.spec
+    at.select_slider(key="sensitivity_sx").set_value(2.0).run()
+    assert "liquidated by a 2% move" in at.get("vega_lite_chart")[-1].proto.spec
+    assert url(at)["sw"] == "w5" and url(at)["sx"] == "2"
+
+
+def test_more_high_leverage_brings_the_nearest_clusters_closer():
+    """Property, read off the page's metrics: all-100x clusters sit nearer the price than all-5x."""
+    def nearest(tier: int) -> tuple[float, float]:
+        at = open_page(src=SAMPLE, **{f"w{t}": "100" if t == tier else "0" for t in LEVERAGE_TIERS})
+        m = metrics(at)
+        return tuple(float(m[f"Nearest big cluster {side}"].rstrip("%")) for side in ("above", "below"))
+
+    low, mid, high = nearest(5), nearest(25), nearest(100)
+    assert high[0] < mid[0] < low[0] and high[1] < mid[1] < low[1]
+
+
+def test_long_share_one_leaves_no_short_levels():
+    at = open_page(src=SAMPLE)
+    at.slider(key="sensitivity_sls").set_value(1.0).run()
+    m = metrics(at)
+    assert m["Shorts within +2%"] == m["Shorts within +5%"] == m["Shorts within +10%"] == "$0"
+    assert m["Nearest big cluster above"] == "none" and m["Longs' share of USD within ±5%"] == "100%"
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_round_trip_through_the_link(name):
+    """Choosing a preset writes a link; a fresh session from that link shows the same sliders."""
+    at = open_page(src=SAMPLE)
+    at.selectbox(key="sensitivity_preset").set_value(name).run()
+    link = url(at)
+    assert link == {"src": SAMPLE, **preset_state(name).to_params()}
+    again = open_page(**link)
+    assert sliders(again) == sliders(at) == preset_state(name).weights
+    assert again.slider(key="sensitivity_sls").value == pytest.approx(preset_state(name).sls)
+    assert again.selectbox(key="sensitivity_preset").value == name
+    short = open_page(src=SAMPLE, preset=preset_slug(name))
+    assert sliders(short) == sliders(at)
+
+
+def test_bad_link_values_fall_back_with_a_notice_and_no_markup():
+    at = open_page(src=SAMPLE, w100="<b>1e9</b>", entry="vwap", decay="-3", sw="__import__")
+    assert at.slider(key="sensitivity_w100").value == 10
+    assert at.selectbox(key="sensitivity_entry").value == "hlc3"
+    notices = " ".join(w.value for w in at.warning)
+    assert "Ignored w100=" in notices and "Ignored entry=" in notices and "Ignored decay=" in notices
+    assert "<b>" not in notices and "__import__" not in notices.replace("'__import__'", "")
+
+
+def test_the_shared_view_keeps_the_page_keys_in_the_link():
+    """app.py's shared keys and this page's keys live side by side in one link."""
+    at = open_page(src=SAMPLE, tf="15m", w5="40", sls="0.6")
+    link = url(at)
+    assert link["tf"] == "15m" and link["w5"] == "40" and link["sls"] == "0.6"
+    assert at.session_state["_view"].tf == "15m" and at.slider(key="sensitivity_w5").value == 40
