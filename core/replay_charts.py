@@ -53,6 +53,8 @@ KEPT_LONG, KEPT_SHORT = "#4a5670", "#6e5f50"  # levels the what-if cascade did n
 STOP_COLOR = "#ff5c5c"
 #: Vega label expression turning d3's SI "G" (giga) into the trader's "B" (billion).
 DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
+#: The same without the minus sign (the liquidation panel draws longs below zero, in positive USD).
+UNSIGNED_DOLLAR_LABEL = "replace(replace(datum.label, '−', ''), 'G', 'B')"
 LEFT_AXIS = 70  # fixed y-axis width (px) so the stacked panels share one time axis
 SIDE_NAMES = {"long": "Longs", "short": "Shorts"}
 DATASETS: tuple[str, ...] = ("image", "path", "now", "flows", "volume", "map_bars", "map_cum", "map_price")
@@ -209,7 +211,8 @@ def _flow_rows(flows: pd.DataFrame) -> pd.DataFrame:
 def _volume_rows(flows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "t0": _ms(flows["t0"]), "t1": _ms(flows["t1"]), "usd": flows["volume_usd"].to_numpy(),
-        "when": flows["t0"].dt.strftime("%d %b %H:%M").to_numpy(), "amount": [format_usd(v) for v in flows["volume_usd"]],
+        "when": flows["t0"].dt.strftime("%d %b %H:%M").to_numpy(),
+        "amount": [format_usd(v) for v in flows["volume_usd"]],
     })
 
 
@@ -367,6 +370,12 @@ def _shading(layout: ReplayLayout, labels: bool) -> list[alt.Chart]:
     return layers
 
 
+def _side_colour() -> alt.Color:
+    """Longs blue, shorts orange (no legend: the panels say it in words)."""
+    return alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]),
+                     legend=None)
+
+
 def _replay_rule(layout: ReplayLayout) -> alt.Chart:
     return alt.Chart(alt.NamedData("now")).mark_rule(color=REPLAY_COLOR, strokeWidth=1.5).encode(x=_x(layout, "time"))
 
@@ -398,7 +407,7 @@ def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
 
 def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=list(layout.price_range), nice=False, zero=False)
-    colour = alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]), legend=None)
+    colour = _side_colour()
     bars = alt.Chart(alt.NamedData("map_bars")).mark_rect().encode(
         x=alt.X("usd:Q", title="USD per band", scale=alt.Scale(domain=[0, layout.map_top]),
                 axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=3, labelExpr=DOLLAR_LABEL)),
@@ -410,7 +419,8 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     )
     cum = alt.Chart(alt.NamedData("map_cum")).mark_line(strokeWidth=1.5, strokeDash=[2, 2]).encode(
         x=alt.X("cum:Q", title="Cumulative (dashed)", scale=alt.Scale(domain=[0, layout.cum_top]),
-                axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3, labelExpr=DOLLAR_LABEL)),
+                axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3,
+                              labelExpr=DOLLAR_LABEL)),
         y=alt.Y("mid:Q", scale=y), color=colour, order="mid:Q",
     )
     price = alt.Chart(alt.NamedData("map_price"))
@@ -428,11 +438,11 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
 def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     top = layout.liq_top * 1.08
     y = alt.Scale(domain=[-top, top], nice=False)
-    colour = alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]), legend=None)
+    colour = _side_colour()
     bars = alt.Chart(alt.NamedData("flows")).mark_rect().encode(
         x=_x(layout, "t0", axis=False), x2="t1:T",
         y=alt.Y("signed:Q", scale=y, axis=_left_axis(f"Liquidated / {span_words(layout.span)}", "$.2s", tickCount=4,
-                                                      labelExpr=DOLLAR_LABEL.replace("datum.label", "replace(datum.label, '−', '')"))),
+                                                      labelExpr=UNSIGNED_DOLLAR_LABEL)),
         y2=alt.datum(0), color=colour,
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("side:N", title="Liquidated (model)"),
                  alt.Tooltip("amount:N", title="USD (est.)")],
@@ -442,7 +452,9 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     text = notes.mark_text(align="left", baseline="middle", dx=6, fontSize=10).encode(
         x=alt.value(0), y=alt.Y("y:Q", scale=y), text="text:N", color=colour
     )
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#777", strokeWidth=0.6).encode(y=alt.Y("y:Q", scale=y))
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#777", strokeWidth=0.6).encode(
+        y=alt.Y("y:Q", scale=y)
+    )
     layers = [*_shading(layout, labels=False), bars, zero, text, _replay_rule(layout)]
     return alt.layer(*layers).properties(
         width=layout.width, height=130,
@@ -454,7 +466,8 @@ def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=[0, layout.volume_top * 1.05], nice=False)
     bars = alt.Chart(alt.NamedData("volume")).mark_rect(color=VOLUME_COLOR, opacity=0.85).encode(
         x=_x(layout, "t0", axis=True), x2="t1:T",
-        y=alt.Y("usd:Q", scale=y, axis=_left_axis(f"Traded / {span_words(layout.span)}", "$.2s", tickCount=3, labelExpr=DOLLAR_LABEL)),
+        y=alt.Y("usd:Q", scale=y, axis=_left_axis(f"Traded / {span_words(layout.span)}", "$.2s", tickCount=3,
+                                                   labelExpr=DOLLAR_LABEL)),
         y2=alt.datum(0),
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("amount:N", title="Traded (real)")],
     )
@@ -537,7 +550,8 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
     y = alt.Scale(domain=list(price_range), nice=False, zero=False)
     y_axis = alt.Axis(title="Price (USD)", format=",.0f", labelFontSize=AXIS_FONT)
     swept = swept_frame(profile, result, price_range)
-    bars = swept.melt(id_vars=["p0", "p1", "side"], value_vars=["swept_usd", "kept_usd"], var_name="state", value_name="usd")
+    bars = swept.melt(id_vars=["p0", "p1", "side"], value_vars=["swept_usd", "kept_usd"], var_name="state",
+                      value_name="usd")
     bars = bars[bars["usd"] > 0]
     bars = bars.assign(
         kind=np.where(bars["state"] == "swept_usd", bars["side"] + " liquidated", bars["side"] + " not reached"),

@@ -13,6 +13,7 @@ import streamlit as st
 from core.cascade import (
     CASCADE_RULE,
     IMPACT_RULES,
+    DepthEstimate,
     depth_from_volume,
     detect_cascades,
     estimate_depth,
@@ -24,7 +25,9 @@ from core.data.errors import DataUnavailable
 from core.data.load import fetch_order_book_depth
 from core.format import format_price, format_usd
 from core.presets import mix_params
+from core.grid import Heatmap
 from core.replay_charts import (
+    ReplayLayout,
     candle_step,
     frame_step,
     moment_summary,
@@ -46,7 +49,8 @@ CRASHES = (CRASH, "btc_2024-03-05_crash")
 # arrive while a frame is still being drawn are merged, so a slow machine shows fewer frames).
 FPS = 5
 SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / s"}
-IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)", "sqrt": "Square root (big orders move it less per $)"}
+IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)",
+                 "sqrt": "Square root (big orders move it less per $)"}
 FRAME_LOG = 60  # frame times kept for the caption (and for measuring)
 
 
@@ -102,8 +106,11 @@ def _reset_when_data_changes(times: pd.DatetimeIndex, view_key: tuple) -> None:
         st.session_state["replay_time"] = slider_time(times, len(times) - 1)
 
 
-def replay_player(hm, layout, template, advance: int, playing: bool, shown_t: int) -> None:
-    """The replay: time slider and chart (a fragment: while playing it redraws itself FPS times a second)."""
+def replay_player(
+    hm: Heatmap, layout: ReplayLayout, template: dict, advance: int, playing: bool, shown_t: int
+) -> None:
+    """The replay: time slider and chart (a fragment: while playing it redraws itself FPS times a second,
+    advancing ``advance`` candles a frame; ``shown_t`` is the candle the rest of the page shows)."""
     started = time.perf_counter()
     times, last = hm.times, len(hm.times) - 1
     if playing:
@@ -112,8 +119,9 @@ def replay_player(hm, layout, template, advance: int, playing: bool, shown_t: in
             st.session_state["replay_playing"] = False
             st.rerun()
         st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
-    st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0), max_value=slider_time(times, last),
-              step=timedelta(seconds=candle_step(hm).total_seconds()), format="ddd D MMM, HH:mm", key="replay_time")
+    st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0),
+              max_value=slider_time(times, last), step=timedelta(seconds=candle_step(hm).total_seconds()),
+              format="ddd D MMM, HH:mm", key="replay_time")
     t = replay_index(times, st.session_state["replay_time"])
     st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")
     log = st.session_state.setdefault("replay_frame_ms", [])
@@ -124,8 +132,9 @@ def replay_player(hm, layout, template, advance: int, playing: bool, shown_t: in
         st.rerun()  # the user moved the time: let the cascade list and the what-if follow
 
 
-def whatif(hm, t: int, estimate) -> None:
-    """The what-if simulator from the liquidation map at candle ``t`` (a fragment: its controls redraw only it)."""
+def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
+    """The what-if simulator from the liquidation map at candle ``t`` (a fragment: its controls redraw
+    only it); ``estimate`` is the default depth and where it came from."""
     profile = hm.profile(t)
     if "replay_depth_m" not in st.session_state:
         st.session_state["replay_depth_m"] = round(estimate.usd_per_pct / 1e6, 1)
@@ -141,11 +150,12 @@ def whatif(hm, t: int, estimate) -> None:
     c3.button("Reset depth to the default", key="replay_depth_reset", icon=":material/restart_alt:",
               on_click=lambda: st.session_state.update(replay_depth_m=round(estimate.usd_per_pct / 1e6, 1)))
     started = time.perf_counter()
-    result = simulate_from_profile(profile, st.session_state["replay_shock"], st.session_state["replay_depth_m"] * 1e6,
-                                   impact=st.session_state["replay_impact"])
+    result = simulate_from_profile(profile, st.session_state["replay_shock"],
+                                   st.session_state["replay_depth_m"] * 1e6, impact=st.session_state["replay_impact"])
     sim_ms = (time.perf_counter() - started) * 1000
     st.session_state["replay_sim_ms"] = sim_ms
-    st.info(result.story(), icon=":material/trending_down:" if result.initial_shock_pct <= 0 else ":material/trending_up:")
+    falling = result.initial_shock_pct <= 0
+    st.info(result.story(), icon=":material/trending_down:" if falling else ":material/trending_up:")
     m = st.columns(5)
     m[0].metric("Cascade stops at", format_price(result.final_price))
     m[1].metric("Total move", f"{result.total_move_pct:+.1f}%",
@@ -164,7 +174,8 @@ def whatif(hm, t: int, estimate) -> None:
             "move_pct": st.column_config.NumberColumn("This step", format="%+.2f%%"),
             "total_move_pct": st.column_config.NumberColumn("Move so far", format="%+.2f%%"),
         })
-    st.caption(f"Simulated in {sim_ms:.1f} ms. A model, not a forecast: the levels are estimates and real books refill.")
+    st.caption(f"Simulated in {sim_ms:.1f} ms. A model, not a forecast: the levels are estimates, "
+               "and real order books refill.")
 
 
 if "_loaded" not in st.session_state:
@@ -187,8 +198,9 @@ st.caption(f"{where} · {market.timeframe} candles · {market.candles.index[0]:%
 if view.src not in CRASHES:
     with st.container(border=True):
         a, b = st.columns([3, 1], vertical_alignment="center")
-        a.markdown("**See a real crash.** On 5 Feb 2026 BTC fell from about 73,000 to 60,000 in a day and "
-                   "hundreds of millions of leveraged longs were liquidated. Replay it with Binance's recorded data.")
+        a.markdown("**See a real crash.** On 5 Feb 2026 BTC fell from about 73,000 to below 60,000 within a day; "
+                   "the model puts hundreds of millions of dollars of long liquidations in each leg down. "
+                   "Replay it with Binance's recorded data.")
         b.button("Replay the Feb 2026 crash", type="primary", icon=":material/replay:", on_click=_switch_to_crash,
                  key="replay_crash")
 
@@ -198,8 +210,10 @@ if len(hm.times) < 2:
     st.warning("Not enough candles in this window to replay.")
     st.stop()
 if hm.oi_proxy:
-    proxy = next((n for n in hm.notes if "proxy" in n and "%" in n), "No open-interest history: the volume proxy is used.")
-    st.info(f"**Volume proxy.** {proxy} The replay and the what-if run on this rougher estimate.", icon=":material/info:")
+    proxy = next((n for n in hm.notes if "proxy" in n and "%" in n),
+                 "No open-interest history: the volume proxy is used.")
+    st.info(f"**Volume proxy.** {proxy} The replay and the what-if run on this rougher estimate.",
+            icon=":material/info:")
 
 price_range = default_view_range(hm, margin=view.zoom / 100)
 cascades, layout, template = _setup(loaded.key, params, price_range, view.clip, hm)
@@ -248,6 +262,6 @@ oi_is_model = not np.isfinite(oi)
 if oi_is_model:
     oi = float(np.median(hm.long_total + hm.short_total))
 estimate = estimate_depth(depth_from_volume(hm), oi, book, oi_is_model=oi_is_model)
-st.caption(f"From the liquidation map at the close of the {hm.times[moment]:%d %b %H:%M} UTC candle (the replay time; "
-           f"while playing it waits for a pause), price {format_price(hm.close[moment])}.")
+st.caption(f"From the liquidation map at the close of the {hm.times[moment]:%d %b %H:%M} UTC candle (the replay "
+           f"time; while playing it waits for a pause), price {format_price(hm.close[moment])}.")
 st.fragment(whatif)(hm, moment, estimate)
