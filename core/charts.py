@@ -25,6 +25,8 @@ from core.format import format_price, format_usd
 from core.grid import Heatmap, Profile
 
 SIDES = ("both", "long", "short")
+#: Vega's SI format writes billions as "G": axes say "$2.0B" instead.
+DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
 # Hover fields of the heatmap and their titles (field names without dots: Vega reads a dot as a path).
 TOOLTIP_FIELDS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "long_txt": "Longs (est.)", "short_txt": "Shorts (est.)"}
 AXIS_FONT = 11
@@ -261,7 +263,7 @@ def colour_legend(vmax: float, width: int = 760) -> alt.Chart:
         .mark_rect()
         .encode(
             x=alt.X("usd:Q", axis=alt.Axis(title="Estimated liquidation notional per band (USD); brightest = top of scale",
-                                           format="$.2s", labelFontSize=AXIS_FONT)),
+                                           format="$.2s", labelExpr=DOLLAR_LABEL, labelFontSize=AXIS_FONT)),
             x2="next:Q",
             color=alt.Color("usd:Q", scale=alt.Scale(range=ember_hex(9), domain=[0, vmax]), legend=None),
         )
@@ -314,7 +316,7 @@ def profile_chart(
     colour = alt.Color("side:N", scale=alt.Scale(domain=["Longs", "Shorts"], range=[LONG_COLOR, SHORT_COLOR]),
                        legend=alt.Legend(orient="bottom", title=None))
     bar = alt.Chart(bars).mark_rect().encode(
-        x=alt.X("usd:Q", title="USD per band", axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=3)),
+        x=alt.X("usd:Q", title="USD per band", axis=alt.Axis(format="$.2s", labelExpr=DOLLAR_LABEL, labelFontSize=AXIS_FONT, tickCount=3)),
         x2=alt.value(0),
         y=alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT)),
         y2="p1:Q",
@@ -328,7 +330,7 @@ def profile_chart(
         side=lambda f: f["side"].map({"cum_long": "Longs", "cum_short": "Shorts"}),
     )
     curve = alt.Chart(cum).mark_line(strokeWidth=1.5, strokeDash=[2, 2]).encode(
-        x=alt.X("cum:Q", title="Cumulative USD (dashed)", axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3)),
+        x=alt.X("cum:Q", title="Cumulative USD (dashed)", axis=alt.Axis(format="$.2s", labelExpr=DOLLAR_LABEL, orient="top", labelFontSize=AXIS_FONT, tickCount=3)),
         y=alt.Y("mid:Q", scale=y_scale),
         color=colour,
         order="mid:Q",
@@ -363,7 +365,7 @@ def market_chart(market: MarketData, width: int = 900) -> alt.VConcatChart:
     oi_chart = (
         alt.Chart(thin.dropna(subset=["oi"]))
         .mark_area(color=SHORT_COLOR, opacity=0.5, line=True)
-        .encode(x=x, y=alt.Y("oi:Q", scale=alt.Scale(zero=False), title="Open interest (USD)", axis=alt.Axis(format="$.3s")),
+        .encode(x=x, y=alt.Y("oi:Q", scale=alt.Scale(zero=False), title="Open interest (USD)", axis=alt.Axis(format="$.3s", labelExpr=DOLLAR_LABEL)),
                 tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("oi:Q", format="$,.0f")])
         .properties(width=width, height=140, title="Open interest")
     )

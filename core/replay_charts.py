@@ -27,7 +27,7 @@ from PIL import Image
 
 from core.cascade import CascadeResult
 from core.charts import (
-    AXIS_FONT, Raster, block_mean, colour_legend, group_edges, profile_frame, side_grid, visible_rows,
+    AXIS_FONT, DOLLAR_LABEL, Raster, block_mean, colour_legend, group_edges, profile_frame, side_grid, visible_rows,
 )
 from core.colormap import ember_lut
 from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
@@ -52,7 +52,6 @@ VOLUME_COLOR = "#9aa4b8"
 KEPT_LONG, KEPT_SHORT = "#4a5670", "#6e5f50"  # levels the what-if cascade did not reach (muted)
 STOP_COLOR = "#ff5c5c"
 #: Vega label expression turning d3's SI "G" (giga) into the trader's "B" (billion).
-DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
 #: The same without the minus sign (the liquidation panel draws longs below zero, in positive USD).
 UNSIGNED_DOLLAR_LABEL = "replace(replace(datum.label, '−', ''), 'G', 'B')"
 LEFT_AXIS = 70  # fixed y-axis width (px) so the stacked panels share one time axis
