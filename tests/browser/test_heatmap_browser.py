@@ -69,7 +69,7 @@ def test_default_view_offline_shows_the_bundled_sample(page, app_url):
 
 def test_how_it_works_page_loads(page, app_url):
     page.goto(app_url + "/how_it_works")
-    page.wait_for_selector(".katex", timeout=60_000)
+    page.wait_for_selector(".katex", state="attached", timeout=60_000)
     wait_idle(page)
     assert page.locator(".katex").count() >= 3
     assert page.locator("[data-testid='stException']").count() == 0
