@@ -1,0 +1,91 @@
+"""Start and stop the load-test launcher (``serve_fake.py``) as a subprocess on loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LAUNCHER = Path(__file__).resolve().parent / "serve_fake.py"
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """The app server (a subprocess) and its launcher's stats endpoint."""
+
+    proc: subprocess.Popen
+    port: int
+    stats_port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Base URL of the app."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def stats(self) -> dict:
+        """The launcher's ``/stats`` (upstream calls, cache sizes, RSS)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats", timeout=10) as r:
+            return json.load(r)
+
+    def rss_kb(self) -> int:
+        """The server's resident memory (kB), read from /proc by the test itself."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS line")
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, stats_file: Path, log: Path) -> int:
+    """Wait (bounded) for the app's health check and the stats port; return the stats port."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                if r.status == 200 and stats_file.exists():
+                    return int(stats_file.read_text())
+        except OSError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the app server did not start:\n" + log.read_text(errors="replace")[-3000:])
+
+
+@contextmanager
+def serve_app(workdir: Path) -> Iterator[RunningApp]:
+    """Run the launcher with its cache directory and log in ``workdir``; always stopped on exit."""
+    port = free_port()
+    stats_file, log = workdir / "stats_port", workdir / "server.log"
+    env = dict(os.environ, LIQMAP_CACHE_DIR=str(workdir / "cache"))
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, str(LAUNCHER), str(port), str(stats_file)], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        stats_port = _wait_healthy(proc, f"http://127.0.0.1:{port}", stats_file, log)
+        yield RunningApp(proc, port, stats_port, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
