@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from dataclasses import dataclass, field
 
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a fresh thread: works even when this thread already runs an event loop
+    (Playwright's sync API, used by the browser tests in the same pytest session, keeps one)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="st-client") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass

@@ -7,7 +7,6 @@ frozen); sessions speak Streamlit's browser protocol over a websocket (``st_clie
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from urllib.parse import urlencode
@@ -18,7 +17,7 @@ import pytest
 from core.constants import EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES
 from core.data.live import LIMITS, choose_oi_period, period_delta, plan_windows
 from tests.load.server import RunningApp, serve_app
-from tests.load.st_client import PageResult, open_page, open_pages
+from tests.load.st_client import PageResult, open_page, open_pages, run_async
 
 pytestmark = pytest.mark.slow
 
@@ -80,11 +79,11 @@ def flood_queries(seed: int = 9) -> list[str]:
 
 def test_fifty_sessions_one_upstream_fetch_bounded_memory(app: RunningApp):
     """50 users open the same live market at once: one fetch per endpoint and page, all pages drawn."""
-    warm = asyncio.run(open_page(app.port, "src=btc_2026-09"))  # imports and bundled data, no upstream
+    warm = run_async(open_page(app.port, "src=btc_2026-09"))  # imports and bundled data, no upstream
     assert_all_ok([warm])
     rss_before = app.rss_kb()
     started = time.monotonic()
-    results = asyncio.run(open_pages(app.port, [urlencode(MARKET)] * SESSIONS, concurrency=SESSIONS))
+    results = run_async(open_pages(app.port, [urlencode(MARKET)] * SESSIONS, concurrency=SESSIONS))
     elapsed = time.monotonic() - started
     assert_all_ok(results)
     assert all(any(":green-badge[Live]" in m for m in r.markdown) for r in results)
@@ -107,7 +106,7 @@ def test_flood_of_distinct_and_hostile_links_keeps_caches_bounded(app: RunningAp
     rss_before = app.rss_kb()
     queries = flood_queries()
     started = time.monotonic()
-    results = asyncio.run(open_pages(app.port, queries, concurrency=25))
+    results = run_async(open_pages(app.port, queries, concurrency=25))
     elapsed = time.monotonic() - started
     assert_all_ok(results)
     hostile = results[-(FLOOD - 60):]
