@@ -145,3 +145,24 @@ def test_twenty_threads_loading_one_market_fetch_it_once(tmp_path):
     assert not errors and len(results) == 20
     assert len(fakes["bybit"].calls) == single
     assert services.cache.upstream_calls == 2
+
+
+def test_one_upstream_call_per_market_for_the_whole_time_bucket():
+    """Entries outlive their bucket: a 5m market asked for at 00:00:10 and 00:04:50 is fetched once."""
+    import pandas as pd
+
+    from core.data.cache import MAX_BUCKET, SingleFlightCache, time_bucket
+
+    clock = [0.0]
+    cache = SingleFlightCache(timer=lambda: clock[0])
+    calls = []
+    t0 = pd.Timestamp("2026-01-01 00:00:10", tz="UTC")
+    for offset in (0, 100, 280):
+        clock[0] = float(offset)
+        key = ("market", "bybit", "BTC/USDT:USDT", "5m", "3d", time_bucket(t0 + pd.Timedelta(seconds=offset), "5m"))
+        cache.get(key, lambda: calls.append(1) or "data")
+    assert len(calls) == 1
+    assert time_bucket(pd.Timestamp("2026-01-01 00:59:00", tz="UTC"), "1h") != time_bucket(
+        pd.Timestamp("2026-01-01 00:01:00", tz="UTC"), "1h"
+    )  # an hourly market is never more than MAX_BUCKET behind
+    assert MAX_BUCKET == pd.Timedelta(minutes=5)

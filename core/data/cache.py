@@ -29,10 +29,11 @@ from core.data.errors import DataUnavailable
 T = TypeVar("T")
 
 MIN_BUCKET = pd.Timedelta(seconds=60)
+MAX_BUCKET = pd.Timedelta(minutes=5)  # live data is never more than 5 minutes behind
 
 
 def time_bucket(now: pd.Timestamp, timeframe: str | None = None) -> int:
-    """``now`` floored to the candle length (at least 60 s), as epoch seconds (a cache-key part).
+    """``now`` floored to the candle length (60 s to 5 min), as epoch seconds (a cache-key part).
 
     Parameters
     ----------
@@ -42,7 +43,7 @@ def time_bucket(now: pd.Timestamp, timeframe: str | None = None) -> int:
         Candle timeframe; ``None`` or an unknown one uses the 60-second minimum.
     """
     try:
-        step = max(timeframe_delta(timeframe), MIN_BUCKET) if timeframe else MIN_BUCKET
+        step = min(max(timeframe_delta(timeframe), MIN_BUCKET), MAX_BUCKET) if timeframe else MIN_BUCKET
     except ValueError:
         step = MIN_BUCKET
     seconds = int(step.total_seconds())
@@ -83,7 +84,7 @@ class SingleFlightCache:
     def __init__(
         self,
         maxsize: int = 32,
-        ttl: float = 60.0,
+        ttl: float = MAX_BUCKET.total_seconds(),
         failure_ttl: float = 30.0,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
