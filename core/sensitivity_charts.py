@@ -53,6 +53,7 @@ DIVERGING_ANCHORS: tuple[tuple[float, str], ...] = (
     (1.00, "#f1b6da"),
 )
 DEFAULT_OUTLINE = "#e6e6e6"
+CHOICE_TICKS = {"hlc3": "Typical price", "close": "Close", "open": "Open", "ohlc4": "OHLC average"}  # sweep axis
 DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt": "Longs vs default",
                  "dshort_txt": "Shorts vs default"}
 
@@ -203,7 +204,9 @@ def _picture(hm: Heatmap, raster: Raster, cells: pd.DataFrame, tooltips: dict[st
     line = alt.Chart(price_path(hm, max_points=width)).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
         x=alt.X("time:T", scale=x_scale), y=alt.Y("close:Q", scale=y_scale)
     )
-    return alt.layer(image, hover, line).properties(width=width, height=height)
+    # A canvas (Streamlit picks SVG below 2,000 marks): one bitmap for the image and the hover grid.
+    return alt.layer(image, hover, line).properties(width=width, height=height,
+                                                    usermeta={"embedOptions": {"renderer": "canvas"}})
 
 
 def compared_heatmap_chart(
@@ -335,7 +338,7 @@ def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current
     }
     scale = 100.0 if spec.unit in ("share", "rate") else 1.0
     values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in frame["value"]]  # NaN: "off"
-    x = [v if spec.unit == "choice" else (np.nan if v is None else float(v) * scale) for v in values]
+    x = [CHOICE_TICKS.get(v, v) if spec.unit == "choice" else (np.nan if v is None else float(v) * scale) for v in values]
     parts = []
     for (panel, column), name in lines.items():
         y = frame[column].to_numpy(dtype="float64")
@@ -346,24 +349,28 @@ def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current
     return pd.concat(parts, ignore_index=True)
 
 
-def _x_encoding(spec: SweepSpec) -> alt.X:
+def _x_encoding(spec: SweepSpec, xs: pd.Series) -> alt.X:
+    """The sweep's x channel: names in order, a log axis for hours and USD, else linear."""
     title = spec.label + (" (%)" if spec.unit in ("share", "rate") else " (hours)" if spec.unit == "hours" else "")
     if spec.unit == "choice":
         return alt.X("x:N", title=spec.label, sort=None, axis=alt.Axis(labelAngle=0, labelFontSize=AXIS_FONT))
     if spec.unit in ("hours", "usd"):
         fmt = "$.2s" if spec.unit == "usd" else "~g"
-        return alt.X("x:Q", title=title, scale=alt.Scale(type="log"), axis=alt.Axis(format=fmt, labelFontSize=AXIS_FONT))
+        domain = [float(xs.min()), float(xs.max())]
+        return alt.X("x:Q", title=title, scale=alt.Scale(type="log", domain=domain, nice=False),
+                     axis=alt.Axis(format=fmt, labelFontSize=AXIS_FONT))
     return alt.X("x:Q", title=title, axis=alt.Axis(labelFontSize=AXIS_FONT))
 
 
 def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt.Y, colours: list[str],
            width: int, height: int) -> alt.LayerChart:
-    """One sweep panel: a line per metric, the current value's points and rule, the "off" levels."""
+    """One sweep panel: a line per metric, the current value's points and rule, and the "off"
+    value (a half-life of none) as dashed levels labelled "no decay"."""
     domain = list(dict.fromkeys(data["line"]))
     colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours), legend=alt.Legend(orient="bottom", title=None, labelLimit=260))
     tips = [alt.Tooltip("x_txt:N", title=spec.label), alt.Tooltip("line:N", title="Metric"), alt.Tooltip("y_txt:N", title="Value")]
     on_axis = data[data["x"].notna()] if spec.unit != "choice" else data
-    x = _x_encoding(spec)
+    x = _x_encoding(spec, on_axis["x"])
     layers: list[alt.Chart] = [
         alt.Chart(on_axis).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=18)).encode(x=x, y=y, color=colour, tooltip=tips)
     ]
@@ -371,6 +378,8 @@ def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt
     if len(off):
         width_off = 2.5 if current is None else 1.2
         layers.append(alt.Chart(off).mark_rule(strokeDash=[4, 3], strokeWidth=width_off).encode(y=y, color=colour, tooltip=tips))
+        layers.append(alt.Chart(off).mark_text(align="right", dx=-2, dy=-6, fontSize=10).encode(
+            x=alt.value(width), y=y, color=colour, text=alt.value("no decay")))
     mark = data[data["current"]]
     if len(mark) and (spec.unit == "choice" or mark["x"].notna().all()):
         layers.append(alt.Chart(mark).mark_point(size=140, filled=True, stroke=PRICE_COLOR, strokeWidth=1.5)

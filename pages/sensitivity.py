@@ -195,12 +195,12 @@ def _metrics(deltas: pd.DataFrame) -> None:
     for box, side in ((c1, "above"), (c2, "below")):
         row = deltas.loc[f"cluster_{side}_pct"]
         value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
-        change = f"{row['delta']:+.2f} pts" if pd.notna(row["delta"]) else None
+        change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
         box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
                    help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
                         f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
     imb = deltas.loc["imbalance_5pct"]
-    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{imb['delta'] / 2 * 100:+.0f} pts",
+    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{round(imb['delta'] * 50) + 0:+d} pts",
               delta_color="off", border=True, help="Above 50%: a fall would liquidate more than a rise.")
 
 

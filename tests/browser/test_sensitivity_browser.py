@@ -1,0 +1,75 @@
+"""The Leverage sensitivity page in a real browser (Debian's Chromium via Playwright)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import OUTPUT, wait_idle
+
+pytestmark = pytest.mark.browser
+
+CHART = "[data-testid='stVegaLiteChart']"
+LINK = "/sensitivity?src=btc_2026-09"
+
+
+def _open(page, app_url: str, path: str = LINK) -> None:
+    """Open the page, after the home page: on a server's very first run Streamlit would run the
+    deep-linked file from pages/ on its own (without app.py's sidebar and data)."""
+    page.set_viewport_size({"width": 1500, "height": 2600})
+    page.goto(app_url + "/?src=btc_2026-09")
+    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    page.goto(app_url + path)  # its three pictures are canvases: default, yours, difference
+    page.get_by_text("What this page shows").wait_for(timeout=60_000)
+    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(500)
+
+
+def _colours(page, index: int) -> int:
+    """How many distinct colours a sample of chart ``index``'s canvas holds (blank: 1 or 2)."""
+    return page.evaluate(
+        """([sel, i]) => { const c = document.querySelectorAll(sel)[i]; const ctx = c.getContext('2d');
+            const d = ctx.getImageData(0, 0, c.width, c.height).data; const seen = new Set();
+            for (let k = 0; k < d.length; k += 4 * 61) seen.add(d[k] + ',' + d[k+1] + ',' + d[k+2]);
+            return seen.size; }""",
+        [f"{CHART} canvas", index],
+    )
+
+
+def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url):
+    """A user sees the lead, the default and their own heatmap painted, and the difference."""
+    _open(page, app_url)
+    assert page.get_by_role("heading", name="Leverage sensitivity").is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(f"{CHART} canvas").count() == 3 and page.locator(CHART).count() >= 7
+    assert _colours(page, 0) > 50 and _colours(page, 1) > 50  # default and yours
+    assert page.locator("[data-testid='stMetric']").count() == 9
+    page.screenshot(path=str(OUTPUT / "sensitivity_default.png"), full_page=True)
+
+
+def test_moving_a_slider_changes_the_picture_and_the_link(page, app_url):
+    """Pushing the 100x weight to the top redraws 'Your assumptions' and writes w100 into the link."""
+    _open(page, app_url)
+    yours = page.locator(f"{CHART} canvas").nth(1)
+    before = yours.screenshot()
+    thumb = page.get_by_role("slider", name="100x leverage (weight)")
+    thumb.focus()
+    thumb.press("End")
+    page.wait_for_url(re.compile(r"w100=100"), timeout=20_000)
+    wait_idle(page)
+    page.wait_for_timeout(800)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert yours.screenshot() != before
+    assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Custom (your own settings)"
+    page.screenshot(path=str(OUTPUT / "sensitivity_100x.png"), full_page=True)
+
+
+def test_a_preset_link_opens_with_its_sliders(page, app_url):
+    """A shared link with preset=degen opens with the Degen sliders and a difference to the default."""
+    _open(page, app_url, LINK + "&preset=degen")
+    assert page.get_by_role("slider", name="50x leverage (weight)").input_value() == "35"
+    assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Degen (high leverage)"
+    assert _colours(page, 2) > 20  # the difference view is not empty
+    page.screenshot(path=str(OUTPUT / "sensitivity_degen.png"), full_page=True)
