@@ -33,13 +33,14 @@ def no_network():
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    """Start `streamlit run app.py` on a free port and yield its base URL."""
+    """Start the app (`streamlit run app.py`, network cut: serve_offline.py) on a free port; yield its URL."""
     port = _free_port()
-    env = dict(os.environ, LIQMAP_CACHE_DIR=str(tmp_path_factory.mktemp("cache")), LIQMAP_OFFLINE="1")
+    workdir = tmp_path_factory.mktemp("server")
+    env = dict(os.environ, LIQMAP_CACHE_DIR=str(workdir / "cache"))
+    log = open(workdir / "server.log", "wb")  # a file, not a pipe: a full pipe would block the server
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, str(Path(__file__).with_name("serve_offline.py")), str(port)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -52,13 +53,15 @@ def app_url(tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("the app server did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+        log.close()
+        pytest.fail("the app server did not start: " + (workdir / "server.log").read_text(errors="replace")[-2000:])
     yield url
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="session")
