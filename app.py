@@ -1,6 +1,6 @@
 """Crypto liquidation heatmap: entry point, navigation and the shared sidebar.
 
-Run with ``streamlit run app.py``. Pages live in pages/; the logic lives in core/ (pure Python).
+Run with ``streamlit run app.py``. Pages live in app_pages/; the logic lives in core/ (pure Python).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from ui.guard import run_page
 
 st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
 
-# Each page's url_path equals its file name: Streamlit also scans pages/ and shows a "page not
-# found" box for a deep link whose path differs from the file name.
+# The pages folder is app_pages/, not pages/: Streamlit treats an app with a pages/ folder as an
+# old-style multipage app on a server's first run and on AppTest reruns, and then runs the linked
+# page file on its own, without this entry script (no sidebar, no data).
 PAGES = [
-    st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True),
-    st.Page("pages/replay.py", title="Cascade replay", icon=":material/replay:", url_path="replay"),
-    st.Page("pages/sensitivity.py", title="Leverage sensitivity", icon=":material/tune:", url_path="sensitivity"),
-    st.Page("pages/accuracy.py", title="Import & accuracy", icon=":material/fact_check:", url_path="accuracy"),
-    st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
+    st.Page("app_pages/heatmap.py", title="Heatmap", icon=":material/grid_on:", default=True),
+    st.Page("app_pages/replay.py", title="Cascade replay", icon=":material/replay:", url_path="replay"),
+    st.Page("app_pages/sensitivity.py", title="Leverage sensitivity", icon=":material/tune:", url_path="sensitivity"),
+    st.Page("app_pages/accuracy.py", title="Import & accuracy", icon=":material/fact_check:", url_path="accuracy"),
+    st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]
 
 

@@ -140,7 +140,7 @@ def bench_apptest(market: MarketData | None, runs: int) -> float:
         at.query_params["src"] = "upload"
         at.session_state["upload_market"] = market
     at.run()
-    at.switch_page("pages/sensitivity.py").run()
+    at.switch_page("app_pages/sensitivity.py").run()
     assert not at.exception, [e.message for e in at.exception]
 
     def move(i: int) -> None:

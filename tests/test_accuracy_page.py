@@ -20,7 +20,7 @@ from tests.test_realized_charts import force_orders
 TIMEOUT = 60
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
-PAGE = "pages/accuracy.py"
+PAGE = "app_pages/accuracy.py"
 FIXTURES = REPO / "tests" / "fixtures" / "binance_public"
 PAIR = ("BTCUSDT-1m-2026-02-05.csv", "BTCUSDT-metrics-2026-02-05.csv")
 

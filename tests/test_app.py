@@ -53,11 +53,7 @@ def test_bundled_source_from_the_url_renders_heatmap_metrics_and_levels():
 
 
 def test_page_controls_redraw_the_heatmap_and_metrics():
-    """Each heatmap control reruns the page without error and changes what is shown.
-
-    (AppTest re-executes only the page on a rerun, not app.py, so the sidebar and the address bar
-    are checked through fresh runs from a link below and in the browser test.)
-    """
+    """Each heatmap control reruns the page without error, changes what is shown, and lands in the link."""
     at = run_app(src="btc_2026-09")
     longs_2pct = at.metric[0].value
     chart = at.get("vega_lite_chart")[0].proto.spec
@@ -71,6 +67,20 @@ def test_page_controls_redraw_the_heatmap_and_metrics():
     at.slider(key="heatmap_ls").set_value(1.0).run()
     assert at.metric[1].value == "$0"  # long share 1.0: no shorts anywhere
     assert at.session_state["_view"].ls == 1.0 and at.session_state["_view"].mix == "high"
+    assert url(at) == {"src": "btc_2026-09", "side": "short", "clip": "92", "zoom": "3", "mix": "high", "ls": "1"}
+
+
+def test_sidebar_controls_reload_the_market_and_land_in_the_link():
+    at = run_app(src="btc_2026-09")
+    at.selectbox(key="sidebar_tf").set_value("15m").run()
+    at.selectbox(key="sidebar_lb").set_value("24h").run()
+    assert not at.exception
+    assert "15m candles" in at.caption[0].value
+    assert url(at) == {"src": "btc_2026-09", "tf": "15m", "lb": "24h"}
+    at.selectbox(key="sidebar_tf").set_value("1m").run()
+    at.selectbox(key="sidebar_lb").set_value("30d").run()  # 43,200 candles: refused, 7 days instead
+    assert at.selectbox(key="sidebar_lb").value == "7d"
+    assert any("too many" in w.value for w in at.warning)
 
 
 def test_url_round_trip_reproduces_the_view():
@@ -97,7 +107,7 @@ def test_volume_proxy_dataset_says_so():
 
 def test_how_it_works_page_renders():
     at = run_app(src="btc_2026-09")
-    at.switch_page("pages/how_it_works.py").run()
+    at.switch_page("app_pages/how_it_works.py").run()
     assert not at.exception
     assert any("How it works" in t.value for t in at.title)
     assert len(at.latex) >= 3

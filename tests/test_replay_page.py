@@ -22,7 +22,7 @@ def open_replay(**params) -> AppTest:
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/replay.py").run()
+    at.switch_page("app_pages/replay.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -1,8 +1,6 @@
 """AppTest: the Leverage sensitivity page; every control redraws it and its state lives in the link.
 
-(AppTest re-executes only the page on a rerun, not app.py; links are checked with fresh runs. A
-run starts on the default page and then switches: on a server's very first run, Streamlit runs a
-deep-linked file from pages/ without app.py, see the report of this page.)
+(Links are checked with fresh runs that start on the default page and then switch.)
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from core.sensitivity_state import SensitivityState, preset_slug, preset_state
 
 TIMEOUT = 90
 APP = Path(__file__).resolve().parents[1] / "app.py"
-PAGE = "pages/sensitivity.py"
+PAGE = "app_pages/sensitivity.py"
 SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
 
 

@@ -24,12 +24,7 @@ COUNT_FRAMES = """() => { window.__frames = 0; let last = '';
 
 
 def _open(page, app_url: str) -> None:
-    # Through the entry page first: on a fresh server Streamlit runs a pages/ file on its own (its
-    # pages-folder mode) until app.py has called st.navigation once.
-    page.goto(app_url + "/" + LINK)
-    page.wait_for_selector(CHART, timeout=60_000)
-    wait_idle(page)
-    page.goto(app_url + "/replay" + LINK)
+    page.goto(app_url + "/replay" + LINK)  # a deep link works even as a server's first request
     page.wait_for_selector(THUMB, timeout=60_000)
     page.wait_for_selector(f"{CHART} >> nth=1", timeout=60_000)
     wait_idle(page)

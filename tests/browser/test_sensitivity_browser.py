@@ -15,11 +15,8 @@ LINK = "/sensitivity?src=btc_2026-09"
 
 
 def _open(page, app_url: str, path: str = LINK) -> None:
-    """Open the page, after the home page: on a server's very first run Streamlit would run the
-    deep-linked file from pages/ on its own (without app.py's sidebar and data)."""
+    """Open the page straight from its link."""
     page.set_viewport_size({"width": 1500, "height": 2600})
-    page.goto(app_url + "/?src=btc_2026-09")
-    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
     page.goto(app_url + path)  # its three pictures are canvases: default, yours, difference
     page.get_by_text("What this page shows").wait_for(timeout=60_000)
     page.wait_for_selector(f"{CHART} canvas", timeout=60_000)

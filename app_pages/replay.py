@@ -178,12 +178,6 @@ def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
                "and real order books refill.")
 
 
-if "_loaded" not in st.session_state:
-    # Opened by a deep link as the server's very first run: Streamlit then runs pages/ files on their
-    # own (its pages-folder mode) and app.py has not loaded any data yet.
-    st.info("The app is still starting up. Open it from its start page, then choose *Cascade replay*.")
-    st.page_link("app.py", label="Open the app", icon=":material/home:")
-    st.stop()
 loaded = st.session_state["_loaded"]
 market = loaded.primary
 view = state.current_view()

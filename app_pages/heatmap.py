@@ -42,6 +42,8 @@ with st.container(border=True):
                           help="How new positions are spread over 5x..100x leverage.")
     c5.slider("Long share of new positions", 0.0, 1.0, key=state.KEYS["ls"], step=0.05)
 
+st.page_link("app_pages/sensitivity.py", label="Every other assumption (maintenance margin, entry price, decay…) "
+             "and how much each one moves this picture: Leverage sensitivity", icon=":material/tune:")
 params = mix_params(view.mix, long_share=view.ls)
 hm = heatmap_for(loaded, params)
 if hm.long.shape[1] == 0:

@@ -228,7 +228,7 @@ def in_use() -> None:
         st.markdown(":violet-badge[Uploaded files] **in use on every page**. "
                     "The sidebar's timeframe and lookback do not apply to them: their own candles are shown.")
         market_summary(market, st.session_state.get("accuracy_parse_s"))
-        st.page_link("pages/heatmap.py", label="See the heatmap of this period", icon=":material/grid_on:")
+        st.page_link("app_pages/heatmap.py", label="See the heatmap of this period", icon=":material/grid_on:")
 
 
 def realized_section() -> dict | None:
@@ -341,8 +341,6 @@ def accuracy_section(record: dict | None) -> None:
     score_section(score)
 
 
-if "_loaded" not in st.session_state:  # a fresh server's very first run of a deep link runs this page alone
-    st.switch_page("app.py")  # (Streamlit's old pages/ folder mode): go through app.py once
 st.title("Import & accuracy")
 st.caption("Any past period, and the truth: load Binance's public files for the days you want, add the liquidations "
            "that really happened, and see how well the model foresaw them.")
