@@ -62,13 +62,16 @@ reading = plain_reading(profile, levels)
 st.markdown(f"**Reading:** {reading}")
 
 raster = render_raster(hm, view.side, view.clip, price_range)
-chart = alt.hconcat(
-    heatmap_chart(hm, view.side, view.clip, price_range, levels=levels.head(4), raster=raster, width=HEATMAP_WIDTH),
-    profile_chart(profile, price_range, width=PROFILE_WIDTH),
-    spacing=6,
-).resolve_scale(y="shared", color="independent")
+chart = alt.vconcat(
+    alt.hconcat(
+        heatmap_chart(hm, view.side, view.clip, price_range, levels=levels.head(4), raster=raster, width=HEATMAP_WIDTH),
+        profile_chart(profile, price_range, width=PROFILE_WIDTH),
+        spacing=6,
+    ).resolve_scale(y="shared", color="independent"),
+    colour_legend(raster.vmax, width=HEATMAP_WIDTH),
+    spacing=4,
+).resolve_scale(color="independent", x="independent")
 st.altair_chart(chart, key="heatmap_chart", width="content")
-st.altair_chart(colour_legend(raster.vmax, width=HEATMAP_WIDTH), width="content")
 
 near = nearby_table(profile)
 for col, row in zip(st.columns(len(near)), near.itertuples()):
@@ -85,14 +88,16 @@ with left:
     st.subheader("Key levels")
     table = levels.assign(
         band=[f"{format_price(a)} – {format_price(b)}" for a, b in zip(levels["price_low"], levels["price_high"])],
-    )[["band", "side", "usd", "distance_pct"]]
+        side=levels["side"].map({"long": "Longs", "short": "Shorts"}),
+        amount=[format_usd(u) for u in levels["usd"]],
+    )[["band", "side", "amount", "distance_pct"]]
     st.dataframe(
         table,
         hide_index=True,
         column_config={
             "band": "Price band",
             "side": "Side",
-            "usd": st.column_config.NumberColumn("Est. USD", format="dollar"),
+            "amount": "Est. USD",
             "distance_pct": st.column_config.NumberColumn("From price", format="%+.2f%%"),
         },
     )
