@@ -18,15 +18,16 @@ share and half-life), ``preset`` (a preset's slug), ``sw`` (assumption swept), `
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import pandas as pd
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, LEVERAGE_TIERS
 from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
 from core.presets import PRESETS, preset_params
+from core.viewstate import excerpt as safe_excerpt
+from core.viewstate import last_value
 
 MAX_PARAM_LENGTH = 64
 WEIGHT_KEYS: dict[int, str] = {tier: f"w{tier}" for tier in LEVERAGE_TIERS}
@@ -256,18 +257,6 @@ def matching_preset(state: SensitivityState) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def safe_excerpt(value: str, limit: int = 24) -> str:
-    """A short excerpt of an untrusted value for a notice: letters, digits and ``.-_`` only."""
-    text = re.sub(r"[^A-Za-z0-9._-]", "?", value[:limit])
-    return f"'{text}{'…' if len(value) > limit else ''}'"
-
-
-def _last(value: str | Sequence[str]) -> str:
-    if isinstance(value, str):
-        return value
-    return str(value[-1]) if len(value) else ""
-
-
 def _number(raw: str) -> float:
     """A finite float from a short string, else NaN."""
     if len(raw) > MAX_PARAM_LENGTH:
@@ -312,7 +301,7 @@ def parse_sensitivity(
     notices: list[str] = []
     base = default
     if "preset" in params:
-        raw = _last(params["preset"])
+        raw = last_value(params["preset"])
         if raw in PRESET_SLUGS:
             base = preset_state(PRESET_SLUGS[raw], default)
         else:
@@ -321,7 +310,7 @@ def parse_sensitivity(
     for f in fields(SensitivityState):
         if f.name not in params:
             continue
-        value, notice = _parse_one(f.name, _last(params[f.name]))
+        value, notice = _parse_one(f.name, last_value(params[f.name]))
         if notice is None:
             values[f.name] = value
         else:

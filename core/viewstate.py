@@ -78,7 +78,8 @@ def excerpt(value: str, limit: int = 24) -> str:
     return f"'{text}{'…' if len(value) > limit else ''}'"
 
 
-def _last(value: str | Sequence[str]) -> str:
+def last_value(value: str | Sequence[str]) -> str:
+    """The last value of a query parameter (a repeated key counts by its last value)."""
     if isinstance(value, str):
         return value
     return value[-1] if len(value) else ""
@@ -94,7 +95,7 @@ def parse_view(params: Mapping[str, str | Sequence[str]], default: View = View()
     for name, allowed in CHOICES.items():
         if name not in params:
             continue
-        raw = _last(params[name])
+        raw = last_value(params[name])
         if raw in allowed:
             values[name] = raw
         else:
@@ -102,7 +103,7 @@ def parse_view(params: Mapping[str, str | Sequence[str]], default: View = View()
     for name, (lo, hi) in RANGES.items():
         if name not in params:
             continue
-        raw = _last(params[name])
+        raw = last_value(params[name])
         try:
             number = float(raw) if len(raw) <= MAX_PARAM_LENGTH else math.nan
         except ValueError:
