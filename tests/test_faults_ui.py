@@ -191,7 +191,7 @@ def test_fault_after_a_good_load_shows_the_snapshot_with_its_age(world, name):
     notice = warnings(at)[0]
     assert words in notice, notice
     assert f"showing the last good data from {SNAPSHOT_AGE_MIN} min ago" in notice, notice
-    assert f"(data fetched {SNAPSHOT_AGE_MIN} min ago)" in notice, notice
+    assert notice.count("min ago") == 1, notice  # the age is said once
     assert badge(at) == "Last good data"
 
 

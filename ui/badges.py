@@ -42,8 +42,7 @@ def fallback_notice(view: View, loaded: Loaded) -> None:
     market = loaded.primary
     if view.src != LIVE or market.source == "live":
         return
-    said = [n for n in market.notes if n != market.provenance][:2]
-    message = " ".join(said) or "Live data is unavailable: showing other data."
-    if market.source == "snapshot":
-        message += f" (data fetched {format_age(market.fetched_at)})"
+    # The first note says why (and, for a snapshot, its age); a second one may add what differs.
+    said = [n for n in market.notes if n != market.provenance][: 1 if market.source == "snapshot" else 2]
+    message = " ".join(n if n.endswith((".", ")")) else n + "." for n in said) or "Live data is unavailable: showing other data."
     st.warning(message, icon=":material/cloud_off:")
