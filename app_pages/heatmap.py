@@ -13,17 +13,15 @@ from core.insights import nearby_table, plain_reading
 from core.model import describe_margin
 from core.presets import LEVERAGE_MIXES, MIX_LABELS, mix_params
 from ui import state
-from ui.data import exchange_label, heatmap_for
+from ui.context import page_context
+from ui.data import heatmap_for
 
 # Sized to fit a 1440-pixel-wide window beside the sidebar.
 HEATMAP_WIDTH, PROFILE_WIDTH = 620, 190
 SIDE_LABELS = {"both": "Longs + shorts", "long": "Longs only", "short": "Shorts only"}
 
-loaded = st.session_state["_loaded"]
-market = loaded.primary
-view = state.current_view()
-coin = market.symbol.split("/")[0]
-where = exchange_label("all" if len(loaded.markets) > 1 else market.exchange)
+ctx = page_context()
+loaded, market, view, coin, where = ctx.loaded, ctx.market, ctx.view, ctx.coin, ctx.where
 
 st.title(f"{coin} liquidation heatmap")
 st.caption(

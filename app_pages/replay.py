@@ -41,7 +41,8 @@ from core.replay_charts import (
 )
 from core.viewstate import LIVE
 from ui import state
-from ui.data import exchange_label, heatmap_for
+from ui.context import page_context
+from ui.data import heatmap_for
 
 CRASH = "btc_2026-02_crash"
 CRASHES = (CRASH, "btc_2024-03-05_crash")
@@ -178,11 +179,8 @@ def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
                "and real order books refill.")
 
 
-loaded = st.session_state["_loaded"]
-market = loaded.primary
-view = state.current_view()
-coin = market.symbol.split("/")[0]
-where = exchange_label("all" if len(loaded.markets) > 1 else market.exchange)
+ctx = page_context()
+loaded, market, view, coin, where = ctx.loaded, ctx.market, ctx.view, ctx.coin, ctx.where
 
 st.title(f"{coin} cascade replay")
 st.caption(f"{where} · {market.timeframe} candles · {market.candles.index[0]:%d %b %Y %H:%M} – "
