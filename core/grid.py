@@ -143,7 +143,7 @@ def make_profile(
     )
 
 
-def _clusters(usd: np.ndarray) -> list[tuple[int, int, float]]:
+def find_clusters(usd: np.ndarray) -> list[tuple[int, int, float]]:
     """Clusters of one side's profile: (first band, last band, USD), in no particular order.
 
     A cluster is a local maximum (the left end of a plateau) together with the adjacent bands that
@@ -179,7 +179,7 @@ def key_levels(heatmap: "Heatmap | Profile", n: int = 10, at: int = -1) -> pd.Da
     """The ``n`` largest liquidation clusters at candle ``at``, both sides together.
 
     A cluster is a local maximum of a side's USD per band plus its adjacent bands down to half its
-    height (see ``_clusters``), so one wide cluster is one row, not several bands.
+    height (see ``find_clusters``), so one wide cluster is one row, not several bands.
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def key_levels(heatmap: "Heatmap | Profile", n: int = 10, at: int = -1) -> pd.Da
     centers = (edges[:-1] + edges[1:]) / 2
     rows = []
     for side, usd in (("long", prof.long), ("short", prof.short)):
-        for lo, hi, total in _clusters(usd):
+        for lo, hi, total in find_clusters(usd):
             weights = usd[lo : hi + 1]
             price = float(np.average(centers[lo : hi + 1], weights=weights)) if total > 0 else float(centers[lo])
             rows.append((float(edges[lo]), float(edges[hi + 1]), price, side, total))

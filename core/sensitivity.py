@@ -27,7 +27,7 @@ import pandas as pd
 
 from core.data.market import MarketData
 from core.format import format_usd
-from core.grid import CrossingIndex, Heatmap, Profile, compute_profile, key_levels, make_profile
+from core.grid import CrossingIndex, Heatmap, Profile, compute_profile, find_clusters, make_profile
 from core.model import ModelParams
 
 DEFAULT_WITHIN_PCT: tuple[float, ...] = (2, 5, 10)
@@ -70,7 +70,13 @@ def near_price_usd(view: Heatmap | Profile, pcts: Iterable[float] = DEFAULT_WITH
     pd.DataFrame
         Indexed by pct, columns long_usd, short_usd, total_usd, imbalance (see module docstring).
     """
-    prof = _as_profile(view, at)
+    rows = _near_rows(_as_profile(view, at), pcts)
+    frame = pd.DataFrame(rows, columns=["pct", "long_usd", "short_usd", "total_usd", "imbalance"])
+    return frame.set_index("pct")
+
+
+def _near_rows(prof: Profile, pcts: Iterable[float]) -> list[tuple[float, float, float, float, float]]:
+    """(pct, long, short, total, imbalance) for each window: ``near_price_usd`` without pandas."""
     rows = []
     for pct in pcts:
         x = float(pct) / 100.0
@@ -80,8 +86,22 @@ def near_price_usd(view: Heatmap | Profile, pcts: Iterable[float] = DEFAULT_WITH
         short = float(np.dot(prof.short, _overlap(prof.price_edges, prof.price, prof.price * (1 + x))))
         total = long + short
         rows.append((float(pct), long, short, total, (long - short) / total if total > 0 else 0.0))
-    frame = pd.DataFrame(rows, columns=["pct", "long_usd", "short_usd", "total_usd", "imbalance"])
-    return frame.set_index("pct")
+    return rows
+
+
+def _top_clusters(prof: Profile, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Price, USD and signed distance (%) of the ``n`` largest clusters (``key_levels``'s rows,
+    without building a DataFrame: the sweep calls this once per value)."""
+    centers = (prof.price_edges[:-1] + prof.price_edges[1:]) / 2
+    found = [(usd[lo : hi + 1], centers[lo : hi + 1], total) for usd in (prof.long, prof.short)
+             for lo, hi, total in find_clusters(usd)]
+    if not found:
+        return np.empty(0), np.empty(0), np.empty(0)
+    price = np.array([float(np.average(c, weights=w)) if t > 0 else float(c[0]) for w, c, t in found])
+    usd = np.array([t for _, _, t in found])
+    order = np.argsort(-usd, kind="stable")[:n]
+    price, usd = price[order], usd[order]
+    return price, usd, (price / prof.price - 1.0) * 100.0
 
 
 def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int = -1) -> dict[str, float]:
@@ -90,24 +110,16 @@ def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int =
     Major clusters are the ``n`` largest of ``key_levels``. NaN where there is none on a side.
     Also ``cluster_mean_distance_pct``: the USD-weighted mean distance of the major clusters.
     """
-    prof = _as_profile(view, at)
-    levels = key_levels(prof, n=n)
-    usd = levels["usd"].to_numpy(dtype="float64")
-    spread = float(np.average(levels["distance_pct"].abs(), weights=usd)) if usd.sum() > 0 else np.nan
+    price, usd, distance = _top_clusters(_as_profile(view, at), n)
+    spread = float(np.average(np.abs(distance), weights=usd)) if usd.sum() > 0 else np.nan
     out: dict[str, float] = {"cluster_mean_distance_pct": spread}
-    for name, pick in (("above", levels["distance_pct"] > 0), ("below", levels["distance_pct"] < 0)):
-        side = levels.loc[pick]
-        if side.empty:
+    for name, pick in (("above", distance > 0), ("below", distance < 0)):
+        if not pick.any():
             out.update({f"cluster_{name}_pct": np.nan, f"cluster_{name}_price": np.nan, f"cluster_{name}_usd": np.nan})
             continue
-        row = side.loc[side["distance_pct"].abs().idxmin()]
-        out.update(
-            {
-                f"cluster_{name}_pct": float(abs(row["distance_pct"])),
-                f"cluster_{name}_price": float(row["price"]),
-                f"cluster_{name}_usd": float(row["usd"]),
-            }
-        )
+        i = np.flatnonzero(pick)[np.argmin(np.abs(distance[pick]))]
+        out.update({f"cluster_{name}_pct": float(abs(distance[i])), f"cluster_{name}_price": float(price[i]),
+                    f"cluster_{name}_usd": float(usd[i])})
     return out
 
 
@@ -116,12 +128,11 @@ def summarize(
 ) -> dict[str, float]:
     """All metrics of the module docstring as one flat dict (keys like ``long_usd_2pct``)."""
     prof = _as_profile(view, at)
-    near = near_price_usd(prof, within_pct)
     out: dict[str, float] = {}
-    for pct, row in near.iterrows():
+    for pct, long, short, total, imbalance in _near_rows(prof, within_pct):
         label = _pct_label(pct)
-        for col in ("long_usd", "short_usd", "total_usd", "imbalance"):
-            out[f"{col}_{label}"] = float(row[col])
+        out.update({f"long_usd_{label}": long, f"short_usd_{label}": short, f"total_usd_{label}": total,
+                    f"imbalance_{label}": imbalance})
     out.update(nearest_clusters(prof))
     return out
 
@@ -219,7 +230,18 @@ def sweep(
         return compute_profile(market, p, price_bins=price_bins, price_range=axis, index=index)
 
     rows = []
-    if field == "long_share" and not params.long_share_from_ratio:
+    if field.startswith("weight_") and field.endswith("x"):
+        # The map is linear in the (normalised) leverage weights: levels, their deaths, closing and
+        # decay do not depend on them. So one map per tier, then a weighted sum for each value.
+        tiers = {float(k) for k, _ in params.leverage_weights} | {float(field[len("weight_") : -1])}
+        unit = {k: profile_of(replace(params, leverage_weights={k: 1.0})) for k in sorted(tiers)}
+        first = next(iter(unit.values()))
+        for v in values:
+            weights = with_value(params, field, v).leverage_weights
+            long = sum(w * unit[float(k)].long for k, w in weights)
+            short = sum(w * unit[float(k)].short for k, w in weights)
+            rows.append({"value": v, **summarize(make_profile(first.time, first.price, first.price_edges, long, short), pcts)})
+    elif field == "long_share" and not params.long_share_from_ratio:
         base = profile_of(replace(params, long_share=0.5))
         for v in values:
             s = float(v)

@@ -191,3 +191,39 @@ def test_profile_input_equals_heatmap_input(crash):
     assert near_price_usd(prof).equals(near_price_usd(hm))
     rebuilt = make_profile(prof.time, prof.price, prof.price_edges, prof.long, prof.short)
     assert summarize(rebuilt) == pytest.approx(summarize(hm), nan_ok=True)
+
+
+def test_weight_sweep_by_linearity_equals_recomputing_each_value():
+    """The weight sweep combines one map per tier; it must equal a full recompute per value."""
+    from core.data.bundled import load_bundled
+    from core.model import ModelParams
+    from core.sensitivity import sweep, with_value, summarize
+    from core.grid import compute_profile
+
+    market = load_bundled("btc_2026-02_crash", "15m")
+    params = ModelParams(brackets="exchange", decay_half_life=12.0)
+    values = [0.0, 0.1, 0.35, 0.8, 1.0]
+    fast = sweep(market, params, "weight_50x", values, price_bins=300)
+    last = float(market.candles["close"].iloc[-1])
+    axis = (last * 0.7, last * 1.3)
+    for v, (_, row) in zip(values, fast.iterrows()):
+        slow = summarize(compute_profile(market, with_value(params, "weight_50x", v), price_bins=300, price_range=axis))
+        for key, expected in slow.items():
+            got = row[key]
+            assert (np.isnan(got) and np.isnan(expected)) or got == pytest.approx(expected, rel=1e-9, abs=1e-6), key
+
+
+@pytest.mark.parametrize("key", ["btc_2026-09", "btc_2026-02_crash", "btc_2024-03-05_crash"])
+def test_nearest_clusters_agree_with_key_levels(key):
+    """The sweep's fast cluster metrics are exactly what key_levels' table says."""
+    from core.grid import key_levels
+    from core.sensitivity import nearest_clusters
+
+    prof = compute_heatmap(load_bundled(key, "5m")).profile()
+    levels = key_levels(prof, n=10)
+    got = nearest_clusters(prof, n=10)
+    for name, pick in (("above", levels["distance_pct"] > 0), ("below", levels["distance_pct"] < 0)):
+        side = levels.loc[pick]
+        row = side.loc[side["distance_pct"].abs().idxmin()]
+        assert got[f"cluster_{name}_price"] == pytest.approx(row["price"], rel=1e-12)
+        assert got[f"cluster_{name}_usd"] == pytest.approx(row["usd"], rel=1e-12)
