@@ -119,25 +119,36 @@ def render_raster(
     r_edges = group_edges(grid.shape[0], max_rows)
     c_edges = group_edges(grid.shape[1], max_cols)
     cells = block_mean(grid, r_edges, c_edges)
-    vmax = clip_value(cells, clip_pct)
-    level = np.clip(cells / vmax, 0.0, 1.0)
-    lut = ember_lut(256)
+    return raster_of(hm, rows, ember_rgba(cells, vmax := clip_value(cells, clip_pct)), vmax)
+
+
+def ember_rgba(cells: np.ndarray, vmax: float) -> np.ndarray:
+    """Cells coloured with the ember map over [0, vmax] (brighter saturates); empty cells transparent."""
+    level = np.clip(cells / max(vmax, 1e-12), 0.0, 1.0)
     rgba = np.zeros(cells.shape + (4,), dtype=np.uint8)
-    rgba[..., :3] = lut[np.round(level * 255).astype(int)]
+    rgba[..., :3] = ember_lut(256)[np.round(level * 255).astype(int)]
     rgba[..., 3] = np.where(cells > 0, 255, 0)
-    image = Image.fromarray(rgba[::-1], mode="RGBA")  # row 0 is the lowest band: flip for the screen
+    return rgba
+
+
+def raster_of(hm: Heatmap, rows: slice, rgba: np.ndarray, vmax: float, upto: int | None = None) -> Raster:
+    """Wrap an RGBA image of ``hm``'s ``rows`` (row 0 = lowest band) as a PNG ``Raster``.
+
+    It spans the candles up to ``upto`` (default: all of them) and the rows' price bands.
+    """
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False, compress_level=1)
+    # Row 0 is the lowest band: flip for the screen. Fast compression: this runs on every redraw.
+    Image.fromarray(rgba[::-1], mode="RGBA").save(buf, format="PNG", optimize=False, compress_level=1)
     edges = hm.price_edges[rows.start : rows.stop + 1]
     step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
     return Raster(
         png=buf.getvalue(),
         x0=hm.times[0],
-        x1=hm.times[-1] + step,
+        x1=hm.times[-1 if upto is None else upto] + step,
         y0=float(edges[0]),
         y1=float(edges[-1]),
-        vmax=vmax,
-        shape=cells.shape,
+        vmax=float(vmax),
+        shape=rgba.shape[:2],
     )
 
 

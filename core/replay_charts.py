@@ -17,19 +17,17 @@ the data, not the chart. Times in the datasets are epoch milliseconds (UTC scale
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from core.cascade import CascadeResult
 from core.charts import (
-    AXIS_FONT, DOLLAR_LABEL, Raster, block_mean, colour_legend, group_edges, profile_frame, side_grid, visible_rows,
+    AXIS_FONT, DOLLAR_LABEL, Raster, block_mean, colour_legend, ember_rgba, group_edges, profile_frame, raster_of,
+    side_grid, visible_rows,
 )
-from core.colormap import ember_lut
 from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
 from core.format import format_price, format_usd
 from core.grid import Heatmap, Profile
@@ -154,17 +152,7 @@ def replay_raster(
     c_edges = np.append(full[full < t + 1], t + 1)
     r_edges = group_edges(grid.shape[0], max_rows)
     cells = block_mean(grid, r_edges, c_edges)
-    level = np.clip(cells / max(vmax, 1e-12), 0.0, 1.0)
-    rgba = np.zeros(cells.shape + (4,), dtype=np.uint8)
-    rgba[..., :3] = ember_lut(256)[np.round(level * 255).astype(int)]
-    rgba[..., 3] = np.where(cells > 0, 255, 0)
-    buf = io.BytesIO()
-    Image.fromarray(rgba[::-1], mode="RGBA").save(buf, format="PNG", optimize=False, compress_level=1)
-    edges = hm.price_edges[rows.start : rows.stop + 1]
-    return Raster(
-        png=buf.getvalue(), x0=hm.times[0], x1=hm.times[t] + candle_step(hm),
-        y0=float(edges[0]), y1=float(edges[-1]), vmax=float(vmax), shape=cells.shape,
-    )
+    return raster_of(hm, rows, ember_rgba(cells, vmax), vmax, upto=t)
 
 
 def period_flows(hm: Heatmap, t: int | None = None, max_bars: int = MAX_BARS) -> pd.DataFrame:

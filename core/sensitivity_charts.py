@@ -14,14 +14,12 @@
 
 from __future__ import annotations
 
-import io
 from functools import lru_cache
 from typing import Any, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from core.charts import (
     AXIS_FONT,
@@ -29,15 +27,17 @@ from core.charts import (
     Raster,
     block_mean,
     clip_value,
+    ember_rgba,
     group_edges,
     price_path,
     profile_frame,
+    raster_of,
     side_grid,
     tooltip_cells,
     visible_rows,
 )
-from core.colormap import ember_hex, ember_lut, oklab_to_srgb, srgb_to_oklab
-from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
+from core.colormap import ember_hex, oklab_to_srgb, srgb_to_oklab
+from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR
 from core.format import format_price, format_usd
 from core.grid import Heatmap, Profile
 from core.sensitivity_state import ENTRY_LABELS, SweepSpec
@@ -88,16 +88,6 @@ def _cells(grid: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
     return block_mean(grid, group_edges(grid.shape[0], max_rows), group_edges(grid.shape[1], max_cols))
 
 
-def _to_raster(hm: Heatmap, rows: slice, rgba: np.ndarray, vmax: float) -> Raster:
-    """Wrap an RGBA image of ``hm``'s rows ``rows`` (row 0 = lowest band) as a ``Raster``."""
-    buf = io.BytesIO()
-    Image.fromarray(rgba[::-1], mode="RGBA").save(buf, format="PNG", optimize=False, compress_level=1)
-    edges = hm.price_edges[rows.start : rows.stop + 1]
-    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
-    return Raster(png=buf.getvalue(), x0=hm.times[0], x1=hm.times[-1] + step, y0=float(edges[0]),
-                  y1=float(edges[-1]), vmax=vmax, shape=rgba.shape[:2])
-
-
 def shared_rasters(
     heatmaps: Sequence[Heatmap],
     side: str = "both",
@@ -114,14 +104,7 @@ def shared_rasters(
     cut = [(hm, visible_rows(hm, price_range)) for hm in heatmaps]
     cells = [_cells(side_grid(hm, side)[rows], max_rows, max_cols) for hm, rows in cut]
     vmax = clip_value(np.concatenate([c.ravel() for c in cells]), clip_pct)
-    lut = ember_lut(256)
-    out = []
-    for (hm, rows), c in zip(cut, cells):
-        rgba = np.zeros(c.shape + (4,), dtype=np.uint8)
-        rgba[..., :3] = lut[np.round(np.clip(c / vmax, 0.0, 1.0) * 255).astype(int)]
-        rgba[..., 3] = np.where(c > 0, 255, 0)
-        out.append(_to_raster(hm, rows, rgba, vmax))
-    return tuple(out)
+    return tuple(raster_of(hm, rows, ember_rgba(c, vmax), vmax) for (hm, rows), c in zip(cut, cells))
 
 
 def _check_same_axes(chosen: Heatmap, default: Heatmap) -> None:
@@ -152,7 +135,7 @@ def difference_raster(
     rgba = np.zeros(diff.shape + (4,), dtype=np.uint8)
     rgba[..., :3] = diverging_lut(256)[np.round((level + 1.0) / 2.0 * 255).astype(int)]
     rgba[..., 3] = np.where(diff != 0, 255, 0)
-    return _to_raster(chosen, rows, rgba, vmax)
+    return raster_of(chosen, rows, rgba, vmax)
 
 
 # --------------------------------------------------------------------------------------------
