@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from core.format import format_price, format_usd
 from core.grid import Profile
+from core.sensitivity import near_price_usd
 
 NEAR_PCTS: tuple[float, ...] = (2.0, 5.0, 10.0)
 CROWDED_RATIO = 1.5  # one side "crowded" when it holds 1.5x the other side's USD within 5%
-
-
-@dataclass(frozen=True)
-class Nearby:
-    """Long USD within ``pct`` % below the price and short USD within ``pct`` % above."""
-
-    pct: float
-    long_usd: float
-    short_usd: float
-
-    @property
-    def imbalance(self) -> float:
-        """(shorts - longs) / (shorts + longs): +1 all shorts above, -1 all longs below, 0 even."""
-        total = self.long_usd + self.short_usd
-        return (self.short_usd - self.long_usd) / total if total > 0 else 0.0
-
-
-def near_price(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> list[Nearby]:
-    """USD a move of each ``pct`` % would liquidate: longs below the price, shorts above.
-
-    A band counts when its centre lies within the move (price * (1 - pct/100) .. price for longs,
-    price .. price * (1 + pct/100) for shorts).
-    """
-    centres = profile.centers
-    out = []
-    for pct in pcts:
-        below = (centres <= profile.price) & (centres >= profile.price * (1 - pct / 100))
-        above = (centres >= profile.price) & (centres <= profile.price * (1 + pct / 100))
-        out.append(Nearby(pct, float(profile.long[below].sum()), float(profile.short[above].sum())))
-    return out
 
 
 def plain_reading(profile: Profile, levels: pd.DataFrame, within_pct: float = 5.0) -> str:
@@ -49,7 +18,7 @@ def plain_reading(profile: Profile, levels: pd.DataFrame, within_pct: float = 5.
 
     ``levels`` is ``key_levels``'s table (price, side, usd, distance_pct).
     """
-    near = near_price(profile, (within_pct,))[0]
+    near = nearby_table(profile, (within_pct,)).iloc[0]
     if near.long_usd + near.short_usd <= 0:
         return f"Little estimated liquidation liquidity within ±{within_pct:g}% of the price."
 
@@ -79,22 +48,18 @@ def plain_reading(profile: Profile, levels: pd.DataFrame, within_pct: float = 5.
 
 
 def nearby_table(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> pd.DataFrame:
-    """The near-price figures as a small table (one row per distance)."""
-    rows = near_price(profile, pcts)
+    """USD a move of each ``pct`` % would liquidate (longs below the price, shorts above; the
+    sensitivity page's ``near_price_usd``), one row per distance.
+
+    ``imbalance`` is (shorts - longs) / (shorts + longs): +1 all shorts above, -1 all longs below.
+    """
+    near = near_price_usd(profile, pcts)
+    total = near["long_usd"] + near["short_usd"]
     return pd.DataFrame(
         {
-            "within": [f"±{n.pct:g}%" for n in rows],
-            "long_usd": [n.long_usd for n in rows],
-            "short_usd": [n.short_usd for n in rows],
-            "imbalance": [n.imbalance for n in rows],
+            "within": [f"±{pct:g}%" for pct in near.index],
+            "long_usd": near["long_usd"].to_numpy(),
+            "short_usd": near["short_usd"].to_numpy(),
+            "imbalance": np.where(total > 0, (near["short_usd"] - near["long_usd"]) / total.where(total > 0, 1.0), 0.0),
         }
     )
-
-
-def largest_cluster(profile: Profile, side: str) -> float | None:
-    """Centre price of the biggest band of ``side`` on its own side of the price (None if empty)."""
-    values = profile.long if side == "long" else profile.short
-    mask = profile.centers <= profile.price if side == "long" else profile.centers >= profile.price
-    if not np.any(values[mask] > 0):
-        return None
-    return float(profile.centers[mask][np.argmax(values[mask])])

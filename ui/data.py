@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from core.constants import ALL_EXCHANGES, EXCHANGES
@@ -101,8 +100,3 @@ def heatmap_for(loaded: Loaded, params: ModelParams, bins: int = PRICE_BINS) -> 
 def exchange_label(exchange: str) -> str:
     """Human name of a ccxt exchange id (or the aggregate)."""
     return "All exchanges" if exchange == ALL_EXCHANGES else EXCHANGES.get(exchange, exchange)
-
-
-def data_age(market: MarketData) -> pd.Timedelta:
-    """How old the data is now."""
-    return pd.Timestamp.now(tz="UTC") - market.fetched_at
