@@ -5,13 +5,18 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from core.charts import colour_legend, default_view_range, heatmap_chart, market_chart, profile_chart, render_raster
-from core.export import chart_png, grid_frame, to_csv_bytes
+from core.charts import (
+    colour_legend,
+    default_view_range,
+    heatmap_chart,
+    market_chart,
+    profile_chart,
+    render_raster,
+)
+from core.charts import chart_png, grid_frame, to_csv_bytes
 from core.format import format_price, format_usd
-from core.grid import key_levels
-from core.insights import nearby_table, plain_reading
-from core.model import describe_margin
-from core.presets import LEVERAGE_MIXES, MIX_LABELS, mix_params
+from core.grid import key_levels, nearby_table, plain_reading
+from core.model import LEVERAGE_MIXES, MIX_LABELS, describe_margin, mix_params
 from ui import state
 from ui.context import page_context
 from ui.data import heatmap_for
@@ -78,7 +83,7 @@ for col, row in zip(st.columns(len(near)), near.itertuples()):
         a, b = st.columns(2)
         a.metric(f"Longs −{pct}", format_usd(row.long_usd), help=f"Estimated long USD a {pct} fall would liquidate")
         b.metric(f"Shorts +{pct}", format_usd(row.short_usd), help=f"Estimated short USD a {pct} rise would liquidate")
-        heavier = "shorts" if row.imbalance > 0 else "longs"
+        heavier = "shorts" if row.imbalance < 0 else "longs"
         st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier} heavier) · price {format_price(profile.price)}")
 
 left, right = st.columns([3, 2])

@@ -7,7 +7,7 @@ import streamlit as st
 from core.cascade import CASCADE_RULE
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS
 from core.data.bundled import BUNDLED
-from core.score import SCORE_METHOD
+from core.accuracy import SCORE_METHOD
 
 st.title("How it works")
 st.markdown(

@@ -12,8 +12,8 @@ import streamlit as st
 
 from core.cascade import (
     CASCADE_RULE,
-    IMPACT_RULES,
     DepthEstimate,
+    IMPACT_RULES,
     depth_from_volume,
     detect_cascades,
     estimate_depth,
@@ -24,11 +24,10 @@ from core.charts import default_view_range, render_raster
 from core.data.errors import DataUnavailable
 from core.data.load import fetch_order_book_depth
 from core.format import format_price, format_usd
-from core.presets import mix_params
+from core.model import mix_params
 from core.grid import Heatmap
-from core.replay_charts import (
+from core.charts import (
     ReplayLayout,
-    candle_step,
     frame_step,
     moment_summary,
     replay_frame,
@@ -39,6 +38,7 @@ from core.replay_charts import (
     slider_time,
     whatif_chart,
 )
+from core.constants import candle_length
 from core.viewstate import LIVE
 from ui import state
 from ui.context import page_context
@@ -121,7 +121,7 @@ def replay_player(
             st.rerun()
         st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
     st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0),
-              max_value=slider_time(times, last), step=timedelta(seconds=candle_step(hm).total_seconds()),
+              max_value=slider_time(times, last), step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
               format="ddd D MMM, HH:mm", key="replay_time")
     t = replay_index(times, st.session_state["replay_time"])
     st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")
@@ -230,7 +230,7 @@ if not cascades.empty:
         for i, row in cascades.iterrows():
             st.button(f"#{i + 1} · {row['start']:%d %b %H:%M}", key=f"replay_quick_{i}", type="tertiary",
                       on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),), help=row["summary"])
-advance = frame_step(candle_step(hm), pd.Timedelta(st.session_state.get("replay_speed") or "1h"), FPS)
+advance = frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get("replay_speed") or "1h"), FPS)
 st.fragment(replay_player, run_every=1 / FPS if playing else None)(hm, layout, template, advance, playing, moment)
 
 st.subheader("Detected cascades")

@@ -15,11 +15,9 @@ import streamlit as st
 from core.charts import default_view_range
 from core.data.market import MarketData
 from core.format import format_usd
-from core.grid import Heatmap, compute_aggregate, compute_heatmap
-from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams, describe_margin, uses_oi_proxy
-from core.presets import PRESETS
-from core.sensitivity import comparison_axis, comparison_bins, describe_change, summary_deltas, sweep
-from core.sensitivity_charts import (
+from core.grid import Heatmap, comparison_axis, comparison_bins, compute_aggregate, compute_heatmap, describe_change, summary_deltas, sweep
+from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams, PRESETS, describe_margin, uses_oi_proxy
+from core.charts import (
     compared_heatmap_chart,
     difference_cells,
     difference_chart,
@@ -44,7 +42,6 @@ from ui.data import Loaded, exchange_label
 KEYS = {f.name: f"sensitivity_{f.name}" for f in fields(SensitivityState)}
 PRESET_KEY = "sensitivity_preset"
 URL_KEYS = (*KEYS, "preset")
-SWEEP_KEYS = ("sw", "sx")
 CHART_W, CHART_H = 440, 320  # two pictures side by side beside the sidebar at 1440 px
 SWEEP_W = 390
 LEGEND_H = 64

@@ -37,16 +37,15 @@ sys.path.insert(0, str(REPO))
 from core.charts import default_view_range  # noqa: E402
 from core.data.bundled import load_bundled  # noqa: E402
 from core.data.market import MarketData  # noqa: E402
-from core.grid import compute_heatmap  # noqa: E402
+from core.grid import comparison_axis, comparison_bins, compute_heatmap, summary_deltas, sweep  # noqa: E402
 from core.model import ModelParams  # noqa: E402
-from core.sensitivity import comparison_axis, comparison_bins, summary_deltas, sweep  # noqa: E402
-from core.sensitivity_charts import (  # noqa: E402
+from core.charts import (  # noqa: E402
     compared_heatmap_chart,
     difference_cells,
     difference_chart,
     difference_legend,
-    hover_cells,
     difference_raster,
+    hover_cells,
     profile_comparison_chart,
     shared_legend,
     shared_rasters,

@@ -20,8 +20,7 @@ sys.path.insert(0, str(REPO))
 from core.data.bundled import load_bundled  # noqa: E402
 from core.grid import compute_heatmap  # noqa: E402
 from core.model import ModelParams  # noqa: E402
-from core.realized import read_realized  # noqa: E402
-from core.score import Score, score_against_realized  # noqa: E402
+from core.accuracy import Score, read_realized, score_against_realized  # noqa: E402
 
 ORDERS = REPO.parent / "shared" / "data" / "btc_2024-03-05_cascade" / "bybit_btcusdt_liquidation_orders.csv"
 

@@ -1,4 +1,4 @@
-"""Constants shared by the core and the pages: allowed choices, ladders, colour scales.
+"""Constants shared by the core and the pages: allowed choices, ladders, colours, shared limits.
 
 Everything a page offers in a select box lives here, so the URL validation, the widgets and the
 data layer agree on one list.
@@ -6,6 +6,7 @@ data layer agree on one list.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # Exchanges reached through ccxt (public endpoints only). "all" is the aggregated view.
@@ -52,11 +53,19 @@ LEVERAGE_TIERS: tuple[int, ...] = tuple(DEFAULT_LEVERAGE_WEIGHTS)
 DEFAULT_LONG_SHARE = 0.5
 DEFAULT_MMR = 0.005
 
-# Colour scales: perceptually uniform and colour-blind safe (matplotlib's viridis family).
-HEATMAP_SCHEME = "inferno"
+# Most candles one view may hold: 7 days of 1m candles; longer windows need a coarser timeframe.
+MAX_CANDLES = 10_080
+
+# Side colours (colour-blind safe pair); the heatmap's own ramp is core.charts.colours' "ember".
 LONG_COLOR = "#2a9df4"   # blue: longs (liquidated when price falls)
 SHORT_COLOR = "#f28e2b"  # orange: shorts (liquidated when price rises)
 PRICE_COLOR = "#ffffff"
+DEFAULT_OUTLINE = "#e6e6e6"  # the default model's bars drawn as outlines (sensitivity)
+CASCADE_FILL = "#e6e6e6"  # detected cascades shaded in the replay
+REPLAY_COLOR = "#7cd992"  # the replay-time marker: green, apart from longs, shorts and the price
+VOLUME_COLOR = "#9aa4b8"
+KEPT_LONG, KEPT_SHORT = "#4a5670", "#6e5f50"  # levels the what-if cascade did not reach (muted)
+STOP_COLOR = "#ff5c5c"
 
 
 def timeframe_delta(timeframe: str) -> pd.Timedelta:
@@ -73,3 +82,20 @@ def lookback_delta(lookback: str) -> pd.Timedelta:
         return LOOKBACKS[lookback]
     except KeyError:
         raise ValueError(f"unsupported lookback {lookback!r}; choose one of {list(LOOKBACKS)}") from None
+
+
+def candle_length(timeframe: str = "", times=None) -> pd.Timedelta:
+    """Length of one candle: the app's timeframe when ``timeframe`` is one of ``TIMEFRAMES``, else the
+    median spacing of ``times`` (rounded to the second), else one minute.
+
+    The one place a candle's length is derived (``timeframe_delta`` is the strict lookup that
+    rejects an unknown timeframe).
+    """
+    if timeframe in TIMEFRAMES:
+        return TIMEFRAMES[timeframe]
+    if times is not None and len(times) >= 2:
+        ns = pd.DatetimeIndex(times).as_unit("ns").asi8
+        step = pd.Timedelta(int(np.median(np.diff(ns)))).round("s")
+        if step > pd.Timedelta(0):
+            return step
+    return pd.Timedelta(minutes=1)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, LEVERAGE_TIERS
 from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
-from core.presets import PRESETS, preset_params
+from core.model.presets import PRESETS, preset_params
 from core.viewstate import excerpt as safe_excerpt
 from core.viewstate import last_value
 

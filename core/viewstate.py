@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
-from core.presets import LEVERAGE_MIXES
+from core.model.presets import LEVERAGE_MIXES
 
 LIVE = "live"
 UPLOAD = "upload"

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.market import MarketData
 from tests.conftest import shared_path
-from tests.test_realized_charts import force_orders
+from tests.charts.test_accuracy_charts import force_orders
 
 TIMEOUT = 60
 REPO = Path(__file__).resolve().parents[1]

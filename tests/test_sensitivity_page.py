@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.constants import LEVERAGE_TIERS
-from core.presets import PRESETS
+from core.model import PRESETS
 from core.sensitivity_state import SensitivityState, preset_slug, preset_state
 
 TIMEOUT = 90

@@ -12,18 +12,9 @@ from hypothesis import strategies as st
 
 from core.constants import LEVERAGE_TIERS
 from core.data.bundled import load_bundled
-from core.grid import compute_heatmap
-from core.model import ENTRY_RULES, ModelParams
-from core.presets import PRESETS, preset_params
-from core.sensitivity import comparison_axis, comparison_bins, describe_change, summary_deltas, with_value
-from core.sensitivity_charts import (
-    difference_raster,
-    shared_rasters,
-    signed_usd,
-    sweep_chart,
-    sweep_frame,
-    value_text,
-)
+from core.grid import comparison_axis, comparison_bins, compute_heatmap, describe_change, summary_deltas, with_value
+from core.model import ENTRY_RULES, ModelParams, PRESETS, preset_params
+from core.charts import difference_raster, shared_rasters, signed_usd, sweep_chart, sweep_frame, value_text
 from core.sensitivity_state import (
     CHOICES,
     DECAY_CHOICES,

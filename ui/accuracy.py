@@ -18,9 +18,9 @@ from core.constants import TIMEFRAMES
 from core.data.files import FileImportError, load_files
 from core.data.market import MarketData
 from core.format import format_usd
-from core.presets import MIX_LABELS, mix_params
-from core.realized import FORMATS, read_realized, realized_per_candle
-from core.realized_charts import (
+from core.model import MIX_LABELS, mix_params
+from core.accuracy import FORMATS, Score, SCORE_METHOD, read_realized, realized_per_candle, score_against_realized
+from core.charts import (
     calibration_chart,
     per_candle_chart,
     per_candle_frame,
@@ -30,7 +30,6 @@ from core.realized_charts import (
     score_reading,
     skipped_frame,
 )
-from core.score import SCORE_METHOD, Score, score_against_realized
 from core.viewstate import MAX_CANDLES, UPLOAD
 from ui import state
 from ui.data import heatmap_for

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.constants import timeframe_delta
-from core.grid import Heatmap
+from core.constants import candle_length
+from core.grid.types import Heatmap
 
 N_DECILES = 10
 ZERO_USD = 1e-6  # model densities below a millionth of a dollar count as zero (float residue of sums)
@@ -257,7 +257,7 @@ def score_against_realized(
     Score
     """
     _check_inputs(heatmap, realized, top_share, window_pct)
-    step = timeframe_delta(timeframe or heatmap.timeframe).value
+    step = candle_length(timeframe or heatmap.timeframe, heatmap.times).value
     events, skipped = _eligible(heatmap, realized, step, window_pct, heatmap.symbol if symbol is None else symbol)
     scored = _score_events(heatmap, events, top_share, window_pct)
     return _summarise(scored, skipped, len(realized), float(np.nansum(realized["usd"].to_numpy(float))),

@@ -1,7 +1,7 @@
 """Realized liquidations beside the model (no Streamlit): markers over the heatmap, per-candle bars,
 the score's calibration chart and its reading in plain words.
 
-The markers are a separate layer (``realized_layer``) composed with ``core.charts.heatmap_chart``'s
+The markers are a separate layer (``realized_layer``) composed with ``core.charts.heatmap.heatmap_chart``'s
 output by ``alt.layer``; they use scales with the same domains as the heatmap's (``raster_scales``),
 so Vega-Lite merges them into one shared x and y scale and the markers sit on the heatmap's axes.
 """
@@ -12,11 +12,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import AXIS_FONT, Raster, group_edges
-from core.constants import LONG_COLOR, SHORT_COLOR, timeframe_delta
+from core.accuracy.score import Score
+from core.charts.axes import AXIS_FONT
+from core.charts.raster import Raster, group_edges
+from core.constants import LONG_COLOR, SHORT_COLOR, candle_length
 from core.format import format_price, format_usd
-from core.grid import Heatmap
-from core.score import Score
+from core.grid.types import Heatmap
 
 SIDE_LABELS: dict[str, str] = {"long": "Longs liquidated", "short": "Shorts liquidated"}
 SIDE_COLOURS: dict[str, str] = {"long": LONG_COLOR, "short": SHORT_COLOR}
@@ -59,7 +60,7 @@ def realized_points(
     Parameters
     ----------
     realized
-        The realized-liquidation shape (``core.realized.read_realized``); never modified.
+        The realized-liquidation shape (``core.accuracy.realized.read_realized``); never modified.
     time_range, price_range
         Keep rows with ``t0 <= time < t1`` and ``p0 <= price <= p1`` (None: no limit).
     max_points
@@ -128,7 +129,7 @@ def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int 
     hm
         The model's heatmap (its ``liquidated_long`` / ``liquidated_short``).
     realized_candles
-        ``core.realized.realized_per_candle(realized, hm.times, hm.timeframe)``.
+        ``core.accuracy.realized.realized_per_candle(realized, hm.times, hm.timeframe)``.
     max_bars
         Consecutive candles are summed so that at most this many bars are drawn.
 
@@ -140,7 +141,7 @@ def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int 
     """
     n = len(hm.times)
     edges = group_edges(n, max_bars)
-    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    step = candle_length(hm.timeframe, hm.times)
     t0 = hm.times[edges[:-1]] if n else pd.DatetimeIndex([], tz="UTC")
     t1 = hm.times[edges[1:] - 1] + step if n else pd.DatetimeIndex([], tz="UTC")
     series = {
@@ -182,7 +183,7 @@ def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Tim
                                                              ticks=last, labelFontSize=AXIS_FONT, grid=False)),
                 x2="t1:T",
                 y=alt.Y("signed:Q", title=f"{source} (USD)", axis=alt.Axis(
-                    labelExpr="format(abs(datum.value), '$~s')", tickCount=4, labelFontSize=AXIS_FONT,
+                    labelExpr="replace(format(abs(datum.value), '$~s'), 'G', 'B')", tickCount=4, labelFontSize=AXIS_FONT,
                     titleFontSize=AXIS_FONT, titleFontWeight="normal")),
                 y2=alt.datum(0),
                 color=_side_colour(),

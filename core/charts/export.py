@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from core.charts import price_path, render_raster, visible_rows
+from core.charts.colours import hex_to_rgb
+from core.charts.heatmap import price_path
+from core.charts.raster import render_raster, visible_rows
 from core.constants import LONG_COLOR, SHORT_COLOR
 from core.format import format_price, format_usd
-from core.grid import Heatmap
+from core.grid.types import Heatmap
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,10 +61,6 @@ def grid_frame(hm: Heatmap, price_range: tuple[float, float] | None = None) -> p
     )
 
 
-def _hex(code: str) -> tuple[int, int, int]:
-    return tuple(int(code[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
-
-
 def chart_png(
     hm: Heatmap,
     side: str = "both",
@@ -96,7 +94,7 @@ def chart_png(
         for _, lv in levels.iterrows():
             if raster.y0 <= lv["price"] <= raster.y1:
                 (_, y), = xy(np.array([t0]), np.array([lv["price"]]))
-                colour = _hex(LONG_COLOR if lv["side"] == "long" else SHORT_COLOR)
+                colour = hex_to_rgb(LONG_COLOR if lv["side"] == "long" else SHORT_COLOR)
                 draw.line([(left, y), (left + plot_w, y)], fill=colour, width=1)
                 draw.text((left + 4, y - 16), f"{format_usd(lv['usd'])} {lv['side']}s @ {format_price(lv['price'])}",
                           fill=colour, font=font)

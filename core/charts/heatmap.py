@@ -1,155 +1,28 @@
-"""Altair chart builders (no Streamlit): data view, heatmap raster with overlays, liquidation map.
+"""Altair chart builders of the heatmap page (no Streamlit): the heatmap raster with overlays, its
+colour legend, the liquidation map (profile) and the data view.
 
-The heatmap is drawn at the screen's resolution, not the data's: the (bands x candles) grid is
-averaged down to at most ``max_cols`` x ``max_rows`` cells, coloured with a numpy lookup table into
-one PNG (an image mark), and vector layers go on top (price line, key levels, a coarse invisible
-grid that carries the hover tooltips). A 30-day 1m window therefore sends one image of about
-1200 x 400 pixels and a few thousand tooltip cells, never 43,200 columns.
+The heatmap is drawn at the screen's resolution (``core.charts.raster``), and vector layers go on
+top (price line, key levels, a coarse invisible grid that carries the hover tooltips). A 30-day 1m
+window therefore sends one image of about 1200 x 400 pixels and a few thousand tooltip cells,
+never 43,200 columns.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-from dataclasses import dataclass
-
 import altair as alt
 import numpy as np
 import pandas as pd
-from PIL import Image
 
-from core.colormap import ember_hex, ember_lut
-from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, timeframe_delta
+from core.charts.axes import AXIS_FONT, DOLLAR_LABEL
+from core.charts.colours import ember_hex
+from core.charts.raster import Raster, block_mean, default_view_range, group_edges, render_raster, visible_rows
+from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, candle_length
 from core.data.market import MarketData
 from core.format import format_price, format_usd
-from core.grid import Heatmap, Profile
+from core.grid.types import Heatmap, Profile
 
-SIDES = ("both", "long", "short")
-#: Vega's SI format writes billions as "G": axes say "$2.0B" instead.
-DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
 # Hover fields of the heatmap and their titles (field names without dots: Vega reads a dot as a path).
 TOOLTIP_FIELDS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "long_txt": "Longs (est.)", "short_txt": "Shorts (est.)"}
-AXIS_FONT = 11
-
-
-def group_edges(n: int, max_groups: int) -> np.ndarray:
-    """Boundaries that split ``n`` items into at most ``max_groups`` near-equal consecutive groups."""
-    groups = max(1, min(n, max_groups))
-    return np.round(np.linspace(0, n, groups + 1)).astype(int)
-
-
-def block_mean(grid: np.ndarray, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:
-    """Mean of ``grid`` over blocks given by row and column group edges (no Python loop over cells)."""
-    col_sums = np.add.reduceat(grid, col_edges[:-1], axis=1) if grid.shape[1] else grid
-    sums = np.add.reduceat(col_sums, row_edges[:-1], axis=0) if grid.shape[0] else col_sums
-    counts = np.outer(np.diff(row_edges), np.diff(col_edges))
-    return sums / np.maximum(counts, 1)
-
-
-def side_grid(hm: Heatmap, side: str) -> np.ndarray:
-    """The (P, T) grid for "long", "short" or "both" (their sum)."""
-    if side not in SIDES:
-        raise ValueError(f"side must be one of {SIDES}")
-    if side == "long":
-        return hm.long
-    if side == "short":
-        return hm.short
-    return hm.long + hm.short
-
-
-def visible_rows(hm: Heatmap, price_range: tuple[float, float] | None) -> slice:
-    """Rows of ``hm`` whose bands overlap ``price_range`` (all rows when None)."""
-    if price_range is None:
-        return slice(0, len(hm.price_edges) - 1)
-    lo, hi = price_range
-    first = int(np.searchsorted(hm.price_edges, lo, side="right")) - 1
-    last = int(np.searchsorted(hm.price_edges, hi, side="left"))
-    return slice(max(first, 0), min(max(last, first + 1), len(hm.price_edges) - 1))
-
-
-def default_view_range(hm: Heatmap, margin: float = 0.06) -> tuple[float, float]:
-    """Price range that frames the window's trading range plus ``margin`` on each side."""
-    lo = float(np.nanmin(hm.low)) * (1 - margin)
-    hi = float(np.nanmax(hm.high)) * (1 + margin)
-    return max(lo, float(hm.price_edges[0])), min(hi, float(hm.price_edges[-1]))
-
-
-@dataclass(frozen=True)
-class Raster:
-    """A heatmap rendered to pixels: the PNG, where it goes, and the colour scale's top value."""
-
-    png: bytes
-    x0: pd.Timestamp
-    x1: pd.Timestamp
-    y0: float
-    y1: float
-    vmax: float
-    shape: tuple[int, int]
-
-    @property
-    def data_url(self) -> str:
-        """The PNG as a data: URL for an image mark."""
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-
-
-def clip_value(values: np.ndarray, clip_pct: float) -> float:
-    """The ``clip_pct`` percentile of the positive cells (the top of the colour scale)."""
-    positive = values[values > 0]
-    if positive.size == 0:
-        return 1.0
-    return float(np.percentile(positive, clip_pct))
-
-
-def render_raster(
-    hm: Heatmap,
-    side: str = "both",
-    clip_pct: float = 99.0,
-    price_range: tuple[float, float] | None = None,
-    max_cols: int = 1200,
-    max_rows: int = 400,
-) -> Raster:
-    """Colour the (visible part of the) grid into a PNG at most ``max_cols`` x ``max_rows``.
-
-    Cells are block means of the grid; colours are the ember map over [0, clip], where clip is the
-    ``clip_pct`` percentile of the positive cells (brighter clusters saturate, so they stand out).
-    Empty cells are fully transparent.
-    """
-    rows = visible_rows(hm, price_range)
-    grid = side_grid(hm, side)[rows]
-    r_edges = group_edges(grid.shape[0], max_rows)
-    c_edges = group_edges(grid.shape[1], max_cols)
-    cells = block_mean(grid, r_edges, c_edges)
-    return raster_of(hm, rows, ember_rgba(cells, vmax := clip_value(cells, clip_pct)), vmax)
-
-
-def ember_rgba(cells: np.ndarray, vmax: float) -> np.ndarray:
-    """Cells coloured with the ember map over [0, vmax] (brighter saturates); empty cells transparent."""
-    level = np.clip(cells / max(vmax, 1e-12), 0.0, 1.0)
-    rgba = np.zeros(cells.shape + (4,), dtype=np.uint8)
-    rgba[..., :3] = ember_lut(256)[np.round(level * 255).astype(int)]
-    rgba[..., 3] = np.where(cells > 0, 255, 0)
-    return rgba
-
-
-def raster_of(hm: Heatmap, rows: slice, rgba: np.ndarray, vmax: float, upto: int | None = None) -> Raster:
-    """Wrap an RGBA image of ``hm``'s ``rows`` (row 0 = lowest band) as a PNG ``Raster``.
-
-    It spans the candles up to ``upto`` (default: all of them) and the rows' price bands.
-    """
-    buf = io.BytesIO()
-    # Row 0 is the lowest band: flip for the screen. Fast compression: this runs on every redraw.
-    Image.fromarray(rgba[::-1], mode="RGBA").save(buf, format="PNG", optimize=False, compress_level=1)
-    edges = hm.price_edges[rows.start : rows.stop + 1]
-    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
-    return Raster(
-        png=buf.getvalue(),
-        x0=hm.times[0],
-        x1=hm.times[-1 if upto is None else upto] + step,
-        y0=float(edges[0]),
-        y1=float(edges[-1]),
-        vmax=float(vmax),
-        shape=rgba.shape[:2],
-    )
 
 
 def tooltip_cells(
@@ -163,7 +36,7 @@ def tooltip_cells(
     # Sum over the bands of a cell (USD in that price span), mean over its candles.
     longs = block_mean(hm.long[rows], r_edges, c_edges) * np.diff(r_edges)[:, None]
     shorts = block_mean(hm.short[rows], r_edges, c_edges) * np.diff(r_edges)[:, None]
-    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    step = candle_length(hm.timeframe, hm.times)
     t_start = hm.times[c_edges[:-1]]
     t_end = hm.times[c_edges[1:] - 1] + step
     p_lo = edges[r_edges[:-1]]
@@ -193,7 +66,7 @@ def price_path(hm: Heatmap, max_points: int = 1500) -> pd.DataFrame:
     """Close prices thinned to at most ``max_points`` (each kept point is a group's last close)."""
     edges = group_edges(len(hm.times), max_points)
     idx = edges[1:] - 1
-    step = timeframe_delta(hm.timeframe) if hm.timeframe else pd.Timedelta(0)
+    step = candle_length(hm.timeframe, hm.times)
     return pd.DataFrame({"time": hm.times[idx] + step, "close": hm.close[idx]})
 
 

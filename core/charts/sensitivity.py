@@ -14,45 +14,21 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import (
-    AXIS_FONT,
-    TOOLTIP_FIELDS,
-    Raster,
-    block_mean,
-    clip_value,
-    ember_rgba,
-    group_edges,
-    price_path,
-    profile_frame,
-    raster_of,
-    side_grid,
-    tooltip_cells,
-    visible_rows,
-)
-from core.colormap import ember_hex, oklab_to_srgb, srgb_to_oklab
-from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR
+from core.charts.axes import AXIS_FONT, dollar_axis
+from core.charts.colours import diverging_hex, diverging_lut, ember_hex, ember_rgba
+from core.charts.heatmap import TOOLTIP_FIELDS, price_path, profile_frame, tooltip_cells
+from core.charts.raster import Raster, block_mean, clip_value, group_edges, raster_of, side_grid, visible_rows
+from core.constants import DEFAULT_OUTLINE, LONG_COLOR, PRICE_COLOR, SHORT_COLOR
 from core.format import format_price, format_usd
-from core.grid import Heatmap, Profile
+from core.grid.types import Heatmap, Profile
 from core.sensitivity_state import ENTRY_LABELS, SweepSpec
 
-# Diverging map, dark in the middle: (position in -1..1, sRGB hex).
-DIVERGING_ANCHORS: tuple[tuple[float, str], ...] = (
-    (-1.00, "#b8e186"),
-    (-0.55, "#4d9221"),
-    (-0.15, "#1f3a1c"),
-    (0.00, "#15171f"),
-    (0.15, "#3d1a33"),
-    (0.55, "#c51b7d"),
-    (1.00, "#f1b6da"),
-)
-DEFAULT_OUTLINE = "#e6e6e6"
 CHOICE_TICKS = {"hlc3": "Typical price", "close": "Close", "open": "Open", "ohlc4": "OHLC average"}  # sweep axis
 DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt": "Longs vs default",
                  "dshort_txt": "Shorts vs default"}
@@ -61,26 +37,6 @@ DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt"
 # --------------------------------------------------------------------------------------------
 # Rasters
 # --------------------------------------------------------------------------------------------
-
-
-def _hex_rgb(code: str) -> np.ndarray:
-    return np.array([int(code[i : i + 2], 16) for i in (1, 3, 5)], dtype=float) / 255.0
-
-
-@lru_cache(maxsize=2)
-def diverging_lut(n: int = 256) -> np.ndarray:
-    """The diverging map as an (n, 3) uint8 table: index 0 is -1 (less), n-1 is +1 (more)."""
-    pos = np.array([p for p, _ in DIVERGING_ANCHORS])
-    lab = srgb_to_oklab(np.stack([_hex_rgb(h) for _, h in DIVERGING_ANCHORS]))
-    x = np.linspace(-1.0, 1.0, n)
-    ramp = np.stack([np.interp(x, pos, lab[:, k]) for k in range(3)], axis=1)
-    return np.round(oklab_to_srgb(ramp) * 255).astype(np.uint8)
-
-
-def diverging_hex(n: int = 11) -> list[str]:
-    """``n`` evenly spaced colours of the diverging map (for a legend)."""
-    lut = diverging_lut(256)
-    return ["#%02x%02x%02x" % tuple(int(v) for v in lut[i]) for i in np.round(np.linspace(0, 255, n)).astype(int)]
 
 
 def _cells(grid: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
@@ -215,7 +171,7 @@ def gradient_legend(lo: float, hi: float, colours: Sequence[str], title: str, wi
         .mark_rect()
         .encode(
             x=alt.X("usd:Q", scale=alt.Scale(domain=[lo, hi], nice=False),
-                    axis=alt.Axis(title=title, format="$.2s", labelFontSize=AXIS_FONT, tickCount=5)),
+                    axis=dollar_axis(title=title, tickCount=5)),
             x2="next:Q",
             y=alt.value(0),
             y2=alt.value(12),
@@ -265,7 +221,7 @@ def profile_comparison_chart(
                        legend=alt.Legend(orient="bottom", title=None))
     bars = alt.Chart(rows[rows["usd"] > 0]).mark_rect(opacity=0.9).encode(
         x=alt.X("usd:Q", title="USD per band: bars yours, white line default",
-                axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=4)),
+                axis=dollar_axis(tickCount=4)),
         x2=alt.value(0), y=y, y2="p1:Q", color=colour, tooltip=tips,
     )
     # The default's outline: a step line through (USD, band bottom), closed at the last band's top.
@@ -338,10 +294,10 @@ def _x_encoding(spec: SweepSpec, xs: pd.Series) -> alt.X:
     if spec.unit == "choice":
         return alt.X("x:N", title=spec.label, sort=None, axis=alt.Axis(labelAngle=0, labelFontSize=AXIS_FONT))
     if spec.unit in ("hours", "usd"):
-        fmt = "$.2s" if spec.unit == "usd" else "~g"
+        usd = spec.unit == "usd"
         domain = [float(xs.min()), float(xs.max())]
         return alt.X("x:Q", title=title, scale=alt.Scale(type="log", domain=domain, nice=False),
-                     axis=alt.Axis(format=fmt, labelFontSize=AXIS_FONT))
+                     axis=dollar_axis() if usd else alt.Axis(format="~g", labelFontSize=AXIS_FONT))
     return alt.X("x:Q", title=title, axis=alt.Axis(labelFontSize=AXIS_FONT))
 
 
@@ -379,7 +335,7 @@ def sweep_chart(
     on each curve (for a half-life, "off" is drawn as a dashed level across the panel)."""
     data = sweep_frame(frame, spec, within_pct, current)
     risk = _panel(data[data["panel"] == "risk"], spec, current, f"USD liquidated by a {within_pct:g}% move",
-                  alt.Y("y:Q", title="USD (estimated)", axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT)),
+                  alt.Y("y:Q", title="USD (estimated)", axis=dollar_axis()),
                   [LONG_COLOR, SHORT_COLOR], width, height)
     cluster = _panel(data[data["panel"] == "cluster"], spec, current, "Distance to the nearest big cluster",
                      alt.Y("y:Q", title="% from the price", axis=alt.Axis(labelFontSize=AXIS_FONT)),

@@ -1,216 +1,22 @@
-"""Levels -> time x price grid (``Heatmap``), the liquidation-map profile, key levels, aggregation."""
+"""Levels -> time x price grid: ``compute_heatmap`` (every candle) and ``compute_profile`` (one candle).
+
+A level dies at the first candle whose range reaches its price (``CrossingIndex``); the grid holds,
+per candle, the USD of the levels still alive at its close (MODEL.md, "heatmap value").
+"""
 
 from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.data.market import MarketData
-from core.model import Levels, ModelParams, SideLevels, build_levels
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The liquidation map at one candle: USD per price band, longs and shorts apart.
-
-    ``cum_long[b]`` is the long USD in bands b..(band of the price) below the price, summed from
-    the price downwards (what a fall to band b would liquidate); ``cum_short[b]`` the short USD
-    from the price upwards to band b (what a rise to band b would liquidate). Both are 0 on the
-    other side of the price.
-    """
-
-    time: pd.Timestamp
-    price: float
-    price_edges: np.ndarray  # (P+1,) ascending
-    long: np.ndarray  # (P,)
-    short: np.ndarray  # (P,)
-    cum_long: np.ndarray  # (P,)
-    cum_short: np.ndarray  # (P,)
-
-    @property
-    def centers(self) -> np.ndarray:
-        """Middle price of each band."""
-        return (self.price_edges[:-1] + self.price_edges[1:]) / 2
-
-
-@dataclass(frozen=True)
-class Heatmap:
-    """Estimated liquidation notional (USD) per price band and candle.
-
-    Attributes
-    ----------
-    times
-        Candle open times, one column per candle (T).
-    price_edges
-        Band edges, ascending, shape (P+1,).
-    long, short
-        Shape (P, T): USD notional of the levels alive at each candle's close whose price lies in
-        each band (MODEL.md, "heatmap value").
-    liquidated_long, liquidated_short
-        Shape (T,): the model's notional that died (was liquidated) in each candle.
-    open, high, low, close, volume
-        Shape (T,): the candles, for overlays.
-    exchange, symbol, timeframe, source
-        Where the market came from ("all" for an aggregate).
-    notes
-        Plain-language notes (data notes, proxy use, bracket table used).
-    oi_proxy
-        True when new-position notional came from the volume proxy, not open interest.
-    """
-
-    times: pd.DatetimeIndex
-    price_edges: np.ndarray
-    long: np.ndarray
-    short: np.ndarray
-    liquidated_long: np.ndarray
-    liquidated_short: np.ndarray
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-    exchange: str = ""
-    symbol: str = ""
-    timeframe: str = ""
-    source: str = ""
-    notes: tuple[str, ...] = ()
-    oi_proxy: bool = False
-    params: object = field(default=None, compare=False)
-
-    @property
-    def centers(self) -> np.ndarray:
-        """Middle price of each band."""
-        return (self.price_edges[:-1] + self.price_edges[1:]) / 2
-
-    @property
-    def last_price(self) -> float:
-        """Close of the last candle."""
-        return float(self.close[-1])
-
-    @property
-    def long_total(self) -> np.ndarray:
-        """Long USD alive at each candle's close, all bands (T,)."""
-        return self.long.sum(axis=0)
-
-    @property
-    def short_total(self) -> np.ndarray:
-        """Short USD alive at each candle's close, all bands (T,)."""
-        return self.short.sum(axis=0)
-
-    def profile(self, at: int = -1) -> Profile:
-        """The liquidation map at candle ``at`` (default: the last one), see ``Profile``."""
-        col = _column_index(at, len(self.times))
-        return make_profile(
-            self.times[col], float(self.close[col]), self.price_edges, self.long[:, col], self.short[:, col]
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Profile and key levels
-# --------------------------------------------------------------------------------------------
-
-
-def _column_index(at: int, n: int) -> int:
-    """Normalise a (possibly negative) column index, raising IndexError when out of range."""
-    if not -n <= at < n:
-        raise IndexError(f"candle {at} is out of range for {n} candles")
-    return at % n
-
-
-def make_profile(
-    time: pd.Timestamp, price: float, price_edges: np.ndarray, long: np.ndarray, short: np.ndarray
-) -> Profile:
-    """A ``Profile`` from one column of USD per band (copies the inputs).
-
-    Bands at or below the price are those whose lower edge is <= price; at or above, those whose
-    upper edge is >= price (the band holding the price is both).
-    """
-    edges = np.asarray(price_edges, dtype="float64")
-    long = np.array(long, dtype="float64")
-    short = np.array(short, dtype="float64")
-    below = edges[:-1] <= price
-    above = edges[1:] >= price
-    long_below = np.where(below, long, 0.0)
-    cum_long = np.where(below, np.cumsum(long_below[::-1])[::-1], 0.0)
-    cum_short = np.where(above, np.cumsum(np.where(above, short, 0.0)), 0.0)
-    return Profile(
-        time=pd.Timestamp(time), price=float(price), price_edges=edges.copy(), long=long, short=short,
-        cum_long=cum_long, cum_short=cum_short,
-    )
-
-
-def find_clusters(usd: np.ndarray) -> list[tuple[int, int, float]]:
-    """Clusters of one side's profile: (first band, last band, USD), in no particular order.
-
-    A cluster is a local maximum (the left end of a plateau) together with the adjacent bands that
-    fall away from it monotonically while holding at least half of its USD (its full width at half
-    maximum). Peaks are taken largest first; a band belongs to one cluster only.
-    """
-    y = np.asarray(usd, dtype="float64")
-    p = len(y)
-    if p == 0 or not np.any(y > 0):
-        return []
-    left = np.concatenate(([-np.inf], y[:-1]))
-    right = np.concatenate((y[1:], [-np.inf]))
-    peaks = np.flatnonzero((y > 0) & (y > left) & (y >= right))
-    peaks = peaks[np.argsort(-y[peaks], kind="stable")]
-    taken = np.zeros(p, dtype=bool)
-    out: list[tuple[int, int, float]] = []
-    for b in peaks:  # at most P/2 peaks of a 1-D profile
-        if taken[b]:
-            continue
-        half = y[b] / 2.0
-        lo = b
-        while lo > 0 and not taken[lo - 1] and half <= y[lo - 1] <= y[lo]:
-            lo -= 1
-        hi = b
-        while hi < p - 1 and not taken[hi + 1] and half <= y[hi + 1] <= y[hi]:
-            hi += 1
-        taken[lo : hi + 1] = True
-        out.append((int(lo), int(hi), float(y[lo : hi + 1].sum())))
-    return out
-
-
-def key_levels(heatmap: "Heatmap | Profile", n: int = 10, at: int = -1) -> pd.DataFrame:
-    """The ``n`` largest liquidation clusters at candle ``at``, both sides together.
-
-    A cluster is a local maximum of a side's USD per band plus its adjacent bands down to half its
-    height (see ``find_clusters``), so one wide cluster is one row, not several bands.
-
-    Parameters
-    ----------
-    heatmap
-        A ``Heatmap`` (its profile at ``at`` is used) or a ``Profile`` (``at`` ignored).
-    n
-        How many clusters to return (largest USD first).
-    at
-        Candle index for a ``Heatmap``.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns price_low, price_high (band edges of the cluster), price (USD-weighted mean of the
-        band centres), side ("long"/"short"), usd, distance_pct (signed, from the profile's price).
-    """
-    prof = heatmap.profile(at) if isinstance(heatmap, Heatmap) else heatmap
-    edges = prof.price_edges
-    centers = (edges[:-1] + edges[1:]) / 2
-    rows = []
-    for side, usd in (("long", prof.long), ("short", prof.short)):
-        for lo, hi, total in find_clusters(usd):
-            weights = usd[lo : hi + 1]
-            price = float(np.average(centers[lo : hi + 1], weights=weights)) if total > 0 else float(centers[lo])
-            rows.append((float(edges[lo]), float(edges[hi + 1]), price, side, total))
-    cols = ["price_low", "price_high", "price", "side", "usd", "distance_pct"]
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="object" if c == "side" else "float64") for c in cols})
-    frame = pd.DataFrame(rows, columns=cols[:-1])
-    frame["distance_pct"] = (frame["price"] / prof.price - 1.0) * 100.0
-    return frame.sort_values("usd", ascending=False, kind="stable").head(n).reset_index(drop=True)
+from core.grid.types import Heatmap, Profile, column_index, make_profile
+from core.model.levels import Levels, SideLevels, build_levels
+from core.model.params import ModelParams
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,7 +344,7 @@ def compute_profile(
     ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
     """
     n = len(market.candles)
-    col = _column_index(at, n)
+    col = column_index(at, n)
     lv = build_levels(market, params)
     index = index if index is not None else _crossing_index(market)
     c = market.candles
@@ -554,88 +360,3 @@ def compute_profile(
         value = side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
         cols.append(_weighted_counts(band[keep], value, len(edges) - 1))
     return make_profile(c.index[col], float(c["close"].iloc[col]), edges, cols[0], cols[1])
-
-
-# --------------------------------------------------------------------------------------------
-# Aggregation
-# --------------------------------------------------------------------------------------------
-
-
-def _hold_rows(times: pd.DatetimeIndex, union: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """For each union time, the row of ``times`` at or before it, and whether one exists."""
-    pos = np.searchsorted(times.asi8, union.asi8, side="right") - 1
-    return np.maximum(pos, 0), pos >= 0
-
-
-def compute_aggregate(
-    markets: list[MarketData],
-    params: ModelParams = ModelParams(),
-    price_bins: int = 500,
-    price_range: tuple[float, float] | None = None,
-) -> Heatmap:
-    """One heatmap summed over several markets (exchange "all"), in USD.
-
-    All markets share one price axis (covering every market's levels and candles unless
-    ``price_range`` is given) and one time axis (the union of their candle times). A market's
-    columns are held forward to the union times after its own last candle at or before them
-    (0 before its first candle). Liquidated USD is added at the market's own candle times (not
-    held). Candles of the aggregate: open and close are the mean over markets of the held values,
-    high the max, low the min, volume the sum at the market's own times.
-    """
-    if not markets:
-        raise ValueError("no markets to aggregate")
-    built = [(m, build_levels(m, params), _crossing_index(m)) for m in markets]
-    prices = [lvl.price for _, lv, _ in built for lvl in (lv.long, lv.short)]
-    low = min(float(m.candles["low"].min()) for m in markets)
-    high = max(float(m.candles["high"].max()) for m in markets)
-    edges = _price_edges(prices, low, high, price_bins, price_range)
-    union = pd.DatetimeIndex(sorted(set().union(*[set(m.candles.index) for m in markets])))
-    t_all, bands = len(union), len(edges) - 1
-    long = np.zeros((t_all, bands))
-    short = np.zeros((t_all, bands))
-    liq_long, liq_short = np.zeros(t_all), np.zeros(t_all)
-    volume = np.zeros(t_all)
-    opens, closes, counts = np.zeros(t_all), np.zeros(t_all), np.zeros(t_all)
-    highs, lows = np.full(t_all, -np.inf), np.full(t_all, np.inf)
-    described: list[str] = []
-    notes: list[str] = []
-    proxy = False
-    for market, lv, index in built:
-        hm = _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
-        rows, known = _hold_rows(hm.times, union)
-        long += np.where(known[:, None], hm.long.T[rows], 0.0)
-        short += np.where(known[:, None], hm.short.T[rows], 0.0)
-        own = np.searchsorted(union.asi8, hm.times.asi8)
-        liq_long[own] += hm.liquidated_long
-        liq_short[own] += hm.liquidated_short
-        volume[own] += hm.volume
-        opens += np.where(known, hm.open[rows], 0.0)
-        closes += np.where(known, hm.close[rows], 0.0)
-        highs = np.where(known, np.maximum(highs, hm.high[rows]), highs)
-        lows = np.where(known, np.minimum(lows, hm.low[rows]), lows)
-        counts += known
-        proxy = proxy or hm.oi_proxy
-        described.append(f"{market.exchange} {market.symbol} ({market.source}, {len(market.candles)} candles)")
-        notes.extend(f"{market.exchange}: {note}" for note in hm.notes)
-    counts = np.maximum(counts, 1)
-    timeframes = {m.timeframe for m in markets}
-    return Heatmap(
-        times=union,
-        price_edges=edges,
-        long=long.T,
-        short=short.T,
-        liquidated_long=liq_long,
-        liquidated_short=liq_short,
-        open=opens / counts,
-        high=np.where(np.isfinite(highs), highs, np.nan),
-        low=np.where(np.isfinite(lows), lows, np.nan),
-        close=closes / counts,
-        volume=volume,
-        exchange="all",
-        symbol=", ".join(dict.fromkeys(m.symbol for m in markets)),
-        timeframe=timeframes.pop() if len(timeframes) == 1 else "mixed",
-        source=", ".join(dict.fromkeys(m.source for m in markets)),
-        notes=("Sum in USD over " + "; ".join(described) + ".",) + tuple(dict.fromkeys(notes)),
-        oi_proxy=proxy,
-        params=params,
-    )

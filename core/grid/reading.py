@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from core.format import format_price, format_usd
-from core.grid import Profile
-from core.sensitivity import near_price_usd
+from core.grid.figures import near_price_usd
+from core.grid.types import Profile
 
 NEAR_PCTS: tuple[float, ...] = (2.0, 5.0, 10.0)
 CROWDED_RATIO = 1.5  # one side "crowded" when it holds 1.5x the other side's USD within 5%
@@ -51,15 +50,15 @@ def nearby_table(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> pd.Da
     """USD a move of each ``pct`` % would liquidate (longs below the price, shorts above; the
     sensitivity page's ``near_price_usd``), one row per distance.
 
-    ``imbalance`` is (shorts - longs) / (shorts + longs): +1 all shorts above, -1 all longs below.
+    ``imbalance`` is ``core.grid.figures.long_short_imbalance``: (longs - shorts) / (longs + shorts),
+    +1 all longs below the price, -1 all shorts above.
     """
     near = near_price_usd(profile, pcts)
-    total = near["long_usd"] + near["short_usd"]
     return pd.DataFrame(
         {
             "within": [f"±{pct:g}%" for pct in near.index],
             "long_usd": near["long_usd"].to_numpy(),
             "short_usd": near["short_usd"].to_numpy(),
-            "imbalance": np.where(total > 0, (near["short_usd"] - near["long_usd"]) / total.where(total > 0, 1.0), 0.0),
+            "imbalance": near["imbalance"].to_numpy(),
         }
     )

@@ -1,16 +1,7 @@
 """Assumption sweeps: how the liquidation map near the price moves when one assumption moves.
 
-Metrics (all at one candle, by default the last):
-
-* USD at risk within X % of the price: long USD between ``price * (1 - X/100)`` and the price,
-  short USD between the price and ``price * (1 + X/100)``; a band that straddles a window edge
-  counts pro rata to its overlap (``near_price_usd``);
-* imbalance within X %: ``(long - short) / (long + short)``, in [-1, 1], 0 when both are 0;
-  positive means more is at risk below the price (a fall would liquidate more than a rise);
-* the nearest major cluster above and below the price: among the ``n`` largest clusters of
-  ``core.grid.key_levels`` (default 10), the nearest one priced above / below, as a distance in
-  percent of the price (positive both ways), with its price and USD; and the USD-weighted mean
-  distance of those major clusters (``cluster_mean_distance_pct``).
+Metrics (all at one candle, by default the last): those of ``core.grid.figures`` (USD near the
+price, ``long_short_imbalance``, the nearest major clusters), flattened by ``summarize``.
 
 ``sweep`` computes only the last column of the map for each value (``core.grid.compute_profile``)
 on one fixed price axis, reusing the market's crossing index; a ``long_share`` sweep computes the
@@ -27,17 +18,12 @@ import pandas as pd
 
 from core.data.market import MarketData
 from core.format import format_usd
-from core.grid import CrossingIndex, Heatmap, Profile, compute_profile, find_clusters, make_profile
-from core.model import ModelParams
+from core.grid.engine import CrossingIndex, compute_profile
+from core.grid.figures import DEFAULT_WITHIN_PCT, as_profile, near_rows, nearest_clusters
+from core.grid.types import Heatmap, Profile, make_profile
+from core.model.params import ModelParams
 
-DEFAULT_WITHIN_PCT: tuple[float, ...] = (2, 5, 10)
 SWEEP_RANGE_PCT = 30.0  # default price axis of a sweep: the last price +-30 %
-MAJOR_CLUSTERS = 10
-
-
-def _as_profile(view: Heatmap | Profile, at: int = -1) -> Profile:
-    """A ``Profile`` from a heatmap (at candle ``at``) or a profile (returned as is)."""
-    return view.profile(at) if isinstance(view, Heatmap) else view
 
 
 def _pct_label(pct: float) -> str:
@@ -45,91 +31,13 @@ def _pct_label(pct: float) -> str:
     return f"{float(pct):g}pct"
 
 
-def _overlap(edges: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Share (0..1) of each band that lies inside [lo, hi]."""
-    left = np.maximum(edges[:-1], lo)
-    right = np.minimum(edges[1:], hi)
-    width = np.diff(edges)
-    return np.clip((right - left) / np.where(width > 0, width, 1.0), 0.0, 1.0)
-
-
-def near_price_usd(view: Heatmap | Profile, pcts: Iterable[float] = DEFAULT_WITHIN_PCT, at: int = -1) -> pd.DataFrame:
-    """USD at risk near the price: longs within X % below it, shorts within X % above it.
-
-    Parameters
-    ----------
-    view
-        A ``Heatmap`` (its column ``at``) or a ``Profile``.
-    pcts
-        Window half-widths in percent of the price.
-    at
-        Candle index for a heatmap.
-
-    Returns
-    -------
-    pd.DataFrame
-        Indexed by pct, columns long_usd, short_usd, total_usd, imbalance (see module docstring).
-    """
-    rows = _near_rows(_as_profile(view, at), pcts)
-    frame = pd.DataFrame(rows, columns=["pct", "long_usd", "short_usd", "total_usd", "imbalance"])
-    return frame.set_index("pct")
-
-
-def _near_rows(prof: Profile, pcts: Iterable[float]) -> list[tuple[float, float, float, float, float]]:
-    """(pct, long, short, total, imbalance) for each window: ``near_price_usd`` without pandas."""
-    rows = []
-    for pct in pcts:
-        x = float(pct) / 100.0
-        if x < 0:
-            raise ValueError("window widths must be non-negative percentages")
-        long = float(np.dot(prof.long, _overlap(prof.price_edges, prof.price * (1 - x), prof.price)))
-        short = float(np.dot(prof.short, _overlap(prof.price_edges, prof.price, prof.price * (1 + x))))
-        total = long + short
-        rows.append((float(pct), long, short, total, (long - short) / total if total > 0 else 0.0))
-    return rows
-
-
-def _top_clusters(prof: Profile, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Price, USD and signed distance (%) of the ``n`` largest clusters (``key_levels``'s rows,
-    without building a DataFrame: the sweep calls this once per value)."""
-    centers = (prof.price_edges[:-1] + prof.price_edges[1:]) / 2
-    found = [(usd[lo : hi + 1], centers[lo : hi + 1], total) for usd in (prof.long, prof.short)
-             for lo, hi, total in find_clusters(usd)]
-    if not found:
-        return np.empty(0), np.empty(0), np.empty(0)
-    price = np.array([float(np.average(c, weights=w)) if t > 0 else float(c[0]) for w, c, t in found])
-    usd = np.array([t for _, _, t in found])
-    order = np.argsort(-usd, kind="stable")[:n]
-    price, usd = price[order], usd[order]
-    return price, usd, (price / prof.price - 1.0) * 100.0
-
-
-def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int = -1) -> dict[str, float]:
-    """Distance (%, positive), price and USD of the nearest major cluster above and below the price.
-
-    Major clusters are the ``n`` largest of ``key_levels``. NaN where there is none on a side.
-    Also ``cluster_mean_distance_pct``: the USD-weighted mean distance of the major clusters.
-    """
-    price, usd, distance = _top_clusters(_as_profile(view, at), n)
-    spread = float(np.average(np.abs(distance), weights=usd)) if usd.sum() > 0 else np.nan
-    out: dict[str, float] = {"cluster_mean_distance_pct": spread}
-    for name, pick in (("above", distance > 0), ("below", distance < 0)):
-        if not pick.any():
-            out.update({f"cluster_{name}_pct": np.nan, f"cluster_{name}_price": np.nan, f"cluster_{name}_usd": np.nan})
-            continue
-        i = np.flatnonzero(pick)[np.argmin(np.abs(distance[pick]))]
-        out.update({f"cluster_{name}_pct": float(abs(distance[i])), f"cluster_{name}_price": float(price[i]),
-                    f"cluster_{name}_usd": float(usd[i])})
-    return out
-
-
 def summarize(
     view: Heatmap | Profile, within_pct: Iterable[float] = DEFAULT_WITHIN_PCT, at: int = -1
 ) -> dict[str, float]:
     """All metrics of the module docstring as one flat dict (keys like ``long_usd_2pct``)."""
-    prof = _as_profile(view, at)
+    prof = as_profile(view, at)
     out: dict[str, float] = {}
-    for pct, long, short, total, imbalance in _near_rows(prof, within_pct):
+    for pct, long, short, total, imbalance in near_rows(prof, within_pct):
         label = _pct_label(pct)
         out.update({f"long_usd_{label}": long, f"short_usd_{label}": short, f"total_usd_{label}": total,
                     f"imbalance_{label}": imbalance})

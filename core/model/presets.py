@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS
-from core.model import ModelParams
+from core.model.params import ModelParams
 
 # Leverage mixes: how new positions spread over the leverage tiers.
 LEVERAGE_MIXES: dict[str, dict[int, float]] = {

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.conftest import OUTPUT, REPO, wait_idle
-from tests.test_realized_charts import force_orders
+from tests.charts.test_accuracy_charts import force_orders
 
 pytestmark = pytest.mark.browser
 

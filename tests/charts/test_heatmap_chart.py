@@ -21,7 +21,7 @@ from core.charts import (
     tooltip_cells,
 )
 from core.data.bundled import load_bundled
-from core.export import chart_png, grid_frame
+from core.charts import chart_png, grid_frame
 from core.grid import Heatmap, compute_heatmap, key_levels
 
 

@@ -11,9 +11,8 @@ from core.charts import default_view_range, heatmap_chart, render_raster
 from core.data.bundled import load_bundled
 from core.grid import compute_heatmap
 from core.model import ModelParams
-from core.realized import read_realized, realized_per_candle
-from core.realized_charts import (
-    MAX_MARKERS,
+from core.accuracy import read_realized, realized_per_candle, score_against_realized
+from core.charts import (
     calibration_chart,
     calibration_frame,
     per_candle_chart,
@@ -24,7 +23,7 @@ from core.realized_charts import (
     score_reading,
     skipped_frame,
 )
-from core.score import score_against_realized
+from core.charts.accuracy import MAX_MARKERS
 
 HEADER = ("symbol,side,order_type,time_in_force,original_quantity,price,average_price,order_status,"
           "order_last_filled_quantity,order_filled_accumulated_quantity,order_trade_time,usd_size")

@@ -9,8 +9,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.colormap import ember_lut, srgb_to_oklab
-from core.export import csv_safe, escape_cell, to_csv_bytes
+from core.charts import csv_safe, ember_lut, escape_cell, srgb_to_oklab, to_csv_bytes
 
 
 def test_formula_cells_are_escaped_and_numbers_kept():

@@ -25,7 +25,7 @@ from core.charts import default_view_range, render_raster
 from core.data.load import load_market
 from core.grid import Heatmap, compute_heatmap
 from core.model import ModelParams
-from core.replay_charts import (
+from core.charts import (
     DATASETS,
     bar_span,
     cascade_windows,

@@ -12,14 +12,7 @@ from hypothesis import strategies as st
 
 from core.data.bundled import BUNDLED, load_bundled
 from core.data.market import MarketData
-from core.grid import (
-    CrossingIndex,
-    Heatmap,
-    compute_aggregate,
-    compute_heatmap,
-    compute_profile,
-    key_levels,
-)
+from core.grid import CrossingIndex, Heatmap, compute_aggregate, compute_heatmap, compute_profile, key_levels
 from core.model import ModelParams, build_levels, entry_prices
 
 # --------------------------------------------------------------------------------------------
@@ -272,8 +265,9 @@ def test_inputs_not_mutated():
     pd.testing.assert_frame_equal(market.candles, candles)
     pd.testing.assert_series_equal(market.open_interest, oi)
     assert hash(params) == before and hm.params == params
-    hm.close[0] = -1.0  # the heatmap's arrays are its own
-    assert market.candles["close"].iloc[0] == candles["close"].iloc[0]
+    with pytest.raises(ValueError, match="read-only"):
+        hm.close[0] = -1.0  # cached maps are shared by every session
+    assert not np.shares_memory(hm.close, market.candles["close"].to_numpy())  # and their arrays are their own
 
 
 def test_price_axis_covers_every_level_and_range_drops_with_note():

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.data.files import FileImportError
-from core.realized import normalize_symbol, read_realized, realized_per_candle, sniff_format
+from core.accuracy import normalize_symbol, read_realized, realized_per_candle, sniff_format
 from tests.conftest import shared_path
 
 FORCE_2024 = ("binance_force_orders", "binance_forceOrder_2024-08-17_BandsThoBaby_liqs.csv")

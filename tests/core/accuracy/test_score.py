@@ -7,14 +7,8 @@ import pandas as pd
 import pytest
 
 from core.grid import Heatmap
-from core.score import (
-    SCORE_METHOD,
-    Score,
-    distance_baseline,
-    score_against_realized,
-    tie_shared_credit,
-    top_count,
-)
+from core.accuracy import Score, SCORE_METHOD, score_against_realized
+from core.accuracy.score import distance_baseline, tie_shared_credit, top_count
 from tests.conftest import shared_path
 
 T, P = 60, 400
@@ -222,7 +216,7 @@ def test_real_cascade_2024_03_05_scores_sanely():
     if not hasattr(grid, "compute_heatmap") or not hasattr(model, "ModelParams"):
         pytest.skip("compute_heatmap / ModelParams not available yet")
     from core.data.bundled import load_bundled
-    from core.realized import read_realized
+    from core.accuracy import read_realized
 
     market = load_bundled("btc_2024-03-05_crash", "1m")  # no OI that day: volume proxy
     heatmap = grid.compute_heatmap(market, model.ModelParams())

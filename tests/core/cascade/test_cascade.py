@@ -10,20 +10,21 @@ from hypothesis import strategies as st
 
 from core.cascade import (
     CASCADE_RULE,
+    CascadeResult,
     DETECTION_COLUMNS,
     STEP_COLUMNS,
-    CascadeResult,
     cascade_summary,
     depth_from_volume,
     detect_cascades,
     detect_cascades_arrays,
-    format_usd,
     impact_pct,
     robust_zscore,
     simulate_cascade,
     simulate_from_profile,
     true_range_pct,
 )
+from core.format import format_usd
+from core.grid import Heatmap, Profile
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -228,7 +229,6 @@ def test_zero_shock_and_story_without_levels():
 
 def test_simulate_from_profile_uses_the_profile_price():
     """The profile wrapper runs the same simulation from the profile's own price."""
-    from core.grid import Profile
 
     edges = np.array([95.5, 96.5, 97.5, 98.5, 99.5, 100.5])
     long_ = np.array([100e6, 0.0, 100e6, 100e6, 0.0])
@@ -365,7 +365,6 @@ def test_same_rule_on_hourly_candles():
 
 def test_detector_does_not_mutate_inputs_and_reads_a_heatmap():
     """``detect_cascades`` reads a Heatmap's arrays and leaves them as they were."""
-    from core.grid import Heatmap
 
     times, o, h, lo, c, ll, ls = add_crash(quiet_market(), 700, 20, 6.0, 30e6)
     copies = [a.copy() for a in (o, h, lo, c, ll, ls)]

@@ -1,0 +1,30 @@
+"""Pictures (no Streamlit): colours, the PNG raster, the heatmap, replay, what-if, sensitivity and
+accuracy charts, and the downloads."""
+
+from core._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "core.charts.axes": ("AXIS_FONT", "DOLLAR_LABEL", "UNSIGNED_DOLLAR_LABEL", "dollar_axis"),
+    "core.charts.colours": ("DIVERGING_ANCHORS", "EMBER_ANCHORS", "diverging_hex", "diverging_lut",
+                            "ember_hex", "ember_lut", "ember_rgba", "hex_to_rgb", "lut_to_hex", "oklab_ramp",
+                            "oklab_to_srgb", "srgb_to_oklab"),
+    "core.charts.raster": ("Raster", "block_mean", "clip_value", "default_view_range", "group_edges",
+                           "raster_of", "render_raster", "side_grid", "visible_rows"),
+    "core.charts.heatmap": ("TOOLTIP_FIELDS", "colour_legend", "heatmap_chart", "market_chart", "price_path",
+                            "profile_chart", "profile_frame", "tooltip_cells"),
+    "core.charts.replay_frames": ("BAR_SPANS", "DATASETS", "PATH_POINTS", "PROFILE_ROWS", "REPLAY_MAX_COLS",
+                                  "REPLAY_MAX_ROWS", "ReplayLayout", "bar_span", "cascade_windows",
+                                  "frame_step", "moment_summary", "period_flows", "replay_frame",
+                                  "replay_index", "replay_layout", "replay_raster", "replay_spec",
+                                  "slider_time", "span_words"),
+    "core.charts.replay": ("replay_template",),
+    "core.charts.whatif": ("step_label", "swept_frame", "whatif_chart", "whatif_range"),
+    "core.charts.sensitivity": ("compared_heatmap_chart", "difference_cells", "difference_chart",
+                                "difference_legend", "difference_raster", "gradient_legend", "hover_cells",
+                                "profile_comparison_chart", "shared_legend", "shared_rasters", "signed_usd",
+                                "sweep_chart", "sweep_frame", "value_text"),
+    "core.charts.accuracy": ("calibration_chart", "calibration_frame", "per_candle_chart", "per_candle_frame",
+                             "raster_scales", "realized_layer", "realized_points", "score_reading",
+                             "skipped_frame"),
+    "core.charts.export": ("chart_png", "csv_safe", "escape_cell", "grid_frame", "to_csv_bytes"),
+})

@@ -1,0 +1,17 @@
+"""Axis conventions shared by every chart: label size and dollar labels in a trader's words."""
+
+from __future__ import annotations
+
+import altair as alt
+
+AXIS_FONT = 11
+#: Vega label expression turning d3's SI "G" (giga) into the trader's "B" (billion): "$2.0B".
+DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
+#: The same without the minus sign (a panel that draws longs below zero, in positive USD).
+UNSIGNED_DOLLAR_LABEL = "replace(replace(datum.label, '−', ''), 'G', 'B')"
+
+
+def dollar_axis(fmt: str = "$.2s", unsigned: bool = False, **kw) -> alt.Axis:
+    """An axis of USD amounts labelled $850K, $412M, $1.2B (never "G")."""
+    return alt.Axis(format=fmt, labelExpr=UNSIGNED_DOLLAR_LABEL if unsigned else DOLLAR_LABEL,
+                    labelFontSize=AXIS_FONT, **kw)

@@ -1,0 +1,297 @@
+"""Charts for the cascade replay page (no Streamlit): the heatmap growing up to a replay time with
+the liquidation map beside it, the model's liquidations and the real volume per period, detected
+cascades, and the what-if cascade path.
+
+A replay frame must be cheap, so the replay chart is split in two:
+
+* a **template** (``replay_template``): the Vega-Lite spec, built once per data and view with
+  Altair, whose layers read *named* datasets; every axis and scale is fixed to the whole window, so
+  the heatmap visibly grows from left to right and bars never rescale while it plays;
+* the **frame** (``replay_frame``): the few small tables those datasets hold at candle ``t`` (the
+  raster of columns 0..t, the price path, the bars, the liquidation map at ``t``).
+
+``replay_spec(template, frame)`` joins them. A frame costs a few milliseconds (one PNG of at most
+``REPLAY_MAX_COLS`` x ``REPLAY_MAX_ROWS`` cells and a few hundred rows), and the browser only swaps
+the data, not the chart. Times in the datasets are epoch milliseconds (UTC scales throughout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.charts.colours import ember_rgba
+from core.charts.heatmap import profile_frame
+from core.charts.raster import Raster, block_mean, group_edges, raster_of, side_grid, visible_rows
+from core.constants import candle_length
+from core.format import format_price, format_usd
+from core.grid.types import Heatmap, Profile
+
+#: Frame resolution: enough for a ~800 px wide chart, small enough to encode in a few ms.
+REPLAY_MAX_COLS = 600
+REPLAY_MAX_ROWS = 300
+#: Most bars in the flow panels; the bar span is the shortest of ``BAR_SPANS`` that fits.
+MAX_BARS = 200
+BAR_SPANS: tuple[pd.Timedelta, ...] = tuple(
+    pd.Timedelta(s) for s in ("1min", "5min", "15min", "30min", "1h", "2h", "4h", "12h", "1D")
+)
+#: Most points of the price path (each a group's last close).
+PATH_POINTS = 600
+#: Rows of the liquidation map beside the replay (as on the heatmap page).
+PROFILE_ROWS = 120
+DATASETS: tuple[str, ...] = ("image", "path", "now", "flows", "volume", "map_bars", "map_cum", "map_price")
+
+
+# --------------------------------------------------------------------------------------------
+# Time helpers
+# --------------------------------------------------------------------------------------------
+
+
+def replay_index(times: pd.DatetimeIndex, moment) -> int:
+    """Position of the last candle opening at or before ``moment`` (0 when it is before them all).
+
+    ``moment`` may be naive (read as UTC, as a time slider returns it) or timezone-aware.
+    """
+    if len(times) == 0:
+        raise ValueError("no candles")
+    ts = pd.Timestamp(moment)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    pos = int(np.searchsorted(pd.DatetimeIndex(times).as_unit("ns").asi8, ts.as_unit("ns").value, side="right")) - 1
+    return min(max(pos, 0), len(times) - 1)
+
+
+def slider_time(times: pd.DatetimeIndex, t: int):
+    """Candle ``t``'s open time as a naive UTC ``datetime`` (what a time slider holds)."""
+    return times[t].tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+def frame_step(step: pd.Timedelta, market_per_second: pd.Timedelta, fps: float) -> int:
+    """Candles to advance per frame so that ``market_per_second`` of market time plays each second."""
+    if fps <= 0 or step <= pd.Timedelta(0):
+        raise ValueError("fps and the candle length must be positive")
+    return max(1, int(round(market_per_second / step / fps)))
+
+
+def bar_span(hm: Heatmap, max_bars: int = MAX_BARS) -> pd.Timedelta:
+    """The shortest of ``BAR_SPANS`` (at least one candle) that splits the window into <= ``max_bars``."""
+    step = candle_length(hm.timeframe, hm.times)
+    window = (hm.times[-1] - hm.times[0]) + step if len(hm.times) else step
+    for span in BAR_SPANS:
+        if span >= step and window / span <= max_bars:
+            return span
+    return BAR_SPANS[-1]
+
+
+def span_words(span: pd.Timedelta) -> str:
+    """A bar span in words: "15 min", "1 h", "1 d"."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 1440:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} d"
+
+
+def _ms(times) -> np.ndarray:
+    """Epoch milliseconds of UTC timestamps (what the datasets carry)."""
+    return pd.DatetimeIndex(times).as_unit("ns").asi8 // 1_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Frame data (pure numpy / pandas)
+# --------------------------------------------------------------------------------------------
+
+
+def replay_raster(
+    hm: Heatmap,
+    t: int,
+    vmax: float,
+    price_range: tuple[float, float] | None = None,
+    side: str = "both",
+    max_cols: int = REPLAY_MAX_COLS,
+    max_rows: int = REPLAY_MAX_ROWS,
+) -> Raster:
+    """The heatmap's candles 0..``t`` coloured on a fixed scale [0, ``vmax``] into one PNG.
+
+    Columns are grouped as for the whole window (``group_edges(T, max_cols)``) and cut at ``t``:
+    the last group holds only the candles up to ``t`` (no look-ahead), and every earlier pixel
+    column is the same in every frame. ``vmax`` should come from the whole window (e.g.
+    ``render_raster(...).vmax``) so colours do not shift as the replay advances.
+    """
+    n = len(hm.times)
+    if not 0 <= t < n:
+        raise IndexError(f"candle {t} is out of range for {n} candles")
+    rows = visible_rows(hm, price_range)
+    grid = side_grid(hm, side)[rows, : t + 1]
+    full = group_edges(n, max_cols)
+    c_edges = np.append(full[full < t + 1], t + 1)
+    r_edges = group_edges(grid.shape[0], max_rows)
+    cells = block_mean(grid, r_edges, c_edges)
+    return raster_of(hm, rows, ember_rgba(cells, vmax), vmax, upto=t)
+
+
+def period_flows(hm: Heatmap, t: int | None = None, max_bars: int = MAX_BARS) -> pd.DataFrame:
+    """Per period (``bar_span``) up to candle ``t`` (default: all): the model's liquidated long and
+    short USD and the real traded volume in USD (volume x close), summed over the period's candles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns t0, t1 (period start and end, UTC; the last period ends at candle ``t``'s close),
+        long_usd, short_usd, volume_usd.
+    """
+    last = len(hm.times) - 1 if t is None else t
+    span = bar_span(hm, max_bars)
+    times = hm.times[: last + 1].as_unit("ns")
+    keys = times.floor(span).asi8
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    t0 = pd.DatetimeIndex(keys[starts]).tz_localize("UTC")
+    t1 = np.minimum(t0 + span, times[-1] + candle_length(hm.timeframe, hm.times))
+
+    def sums(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(np.nan_to_num(np.asarray(values[: last + 1], dtype=float)), starts)
+
+    return pd.DataFrame({
+        "t0": t0, "t1": t1,
+        "long_usd": sums(hm.liquidated_long), "short_usd": sums(hm.liquidated_short),
+        "volume_usd": sums(hm.volume * hm.close),
+    })
+
+
+def _flow_rows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Bars of the liquidation panel: longs drawn downwards (negative), shorts upwards."""
+    parts = []
+    for side, column, sign in (("Longs", "long_usd", -1.0), ("Shorts", "short_usd", 1.0)):
+        f = flows[flows[column] > 0]
+        parts.append(pd.DataFrame({
+            "t0": _ms(f["t0"]), "t1": _ms(f["t1"]), "side": side, "signed": sign * f[column].to_numpy(),
+            "when": f["t0"].dt.strftime("%d %b %H:%M").to_numpy(), "amount": [format_usd(v) for v in f[column]],
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _volume_rows(flows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "t0": _ms(flows["t0"]), "t1": _ms(flows["t1"]), "usd": flows["volume_usd"].to_numpy(),
+        "when": flows["t0"].dt.strftime("%d %b %H:%M").to_numpy(),
+        "amount": [format_usd(v) for v in flows["volume_usd"]],
+    })
+
+
+def _map_rows(profile: Profile, price_range: tuple[float, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bars and cumulative curves of the liquidation map (``core.charts.profile_frame``)."""
+    frame = profile_frame(profile, price_range, max_rows=PROFILE_ROWS)
+    bars = []
+    cums = []
+    for side, usd, cum in (("Longs", "long_usd", "cum_long"), ("Shorts", "short_usd", "cum_short")):
+        b = frame[frame[usd] > 0]
+        bars.append(pd.DataFrame({
+            "p0": b["p0"].to_numpy(), "p1": b["p1"].to_numpy(), "side": side, "usd": b[usd].to_numpy(),
+            "band": [f"{format_price(a)} – {format_price(c)}" for a, c in zip(b["p0"], b["p1"])],
+            "amount": [format_usd(v) for v in b[usd]],
+        }))
+        c = frame.dropna(subset=[cum])
+        cums.append(pd.DataFrame({"mid": ((c["p0"] + c["p1"]) / 2).to_numpy(), "side": side, "cum": c[cum].to_numpy()}))
+    return pd.concat(bars, ignore_index=True), pd.concat(cums, ignore_index=True)
+
+
+def moment_summary(hm: Heatmap, t: int) -> str:
+    """One line about candle ``t``: price at its close, the move since the window began, and what
+    the model liquidated in it and so far."""
+    close_time = hm.times[t] + candle_length(hm.timeframe, hm.times)
+    change = hm.close[t] / hm.open[0] - 1.0
+    so_far_long = float(hm.liquidated_long[: t + 1].sum())
+    so_far_short = float(hm.liquidated_short[: t + 1].sum())
+    return (
+        f"{close_time:%d %b %H:%M} UTC: price {format_price(hm.close[t])} ({change:+.1%} since the window began). "
+        f"Liquidated in this candle (model): {format_usd(hm.liquidated_long[t])} longs, "
+        f"{format_usd(hm.liquidated_short[t])} shorts; so far {format_usd(so_far_long)} / {format_usd(so_far_short)}"
+    )
+
+
+@dataclass(frozen=True)
+class ReplayLayout:
+    """What stays fixed while the replay plays: axes, scales, shading and sizes."""
+
+    t_start: int  # epoch ms of the first open
+    t_end: int  # epoch ms of the last close
+    price_range: tuple[float, float]
+    vmax: float
+    span: pd.Timedelta
+    liq_top: float  # largest long or short USD of one period
+    volume_top: float
+    map_top: float  # largest USD of one map band over the window
+    cum_top: float  # largest cumulative USD of the map over the window
+    windows: pd.DataFrame  # detected cascades: start, end (ms), rank, summary
+    width: int = 640
+    height: int = 380
+    map_width: int = 210
+
+
+def cascade_windows(cascades: pd.DataFrame) -> pd.DataFrame:
+    """Detected cascades as shaded windows: start and end (epoch ms), rank label ("#1"), summary."""
+    return pd.DataFrame({
+        "start": _ms(cascades["start"]), "end": _ms(cascades["end"]),
+        "rank": [f"#{i + 1}" for i in range(len(cascades))],
+        "lane": [3 + 15 * (i % 2) for i in range(len(cascades))],  # pixel row of the label (neighbours apart)
+        "summary": cascades["summary"].astype(str).to_numpy(),
+    })
+
+
+def replay_layout(
+    hm: Heatmap,
+    price_range: tuple[float, float],
+    vmax: float,
+    cascades: pd.DataFrame,
+    width: int = 640,
+    height: int = 380,
+    max_bars: int = MAX_BARS,
+) -> ReplayLayout:
+    """The fixed frame of a replay of ``hm``: whole-window axes and the largest values of each panel."""
+    flows = period_flows(hm, None, max_bars)
+    rows = visible_rows(hm, price_range)
+    r_edges = group_edges(rows.stop - rows.start, PROFILE_ROWS)
+    band_usd = np.add.reduceat(np.maximum(hm.long[rows], hm.short[rows]), r_edges[:-1], axis=0)
+    totals = np.maximum(hm.long[rows].sum(axis=0), hm.short[rows].sum(axis=0))
+    return ReplayLayout(
+        t_start=int(_ms(hm.times[:1])[0]),
+        t_end=int(_ms(hm.times[-1:] + candle_length(hm.timeframe, hm.times))[0]),
+        price_range=(float(price_range[0]), float(price_range[1])),
+        vmax=float(vmax),
+        span=bar_span(hm, max_bars),
+        liq_top=float(max(flows["long_usd"].max(), flows["short_usd"].max(), 1.0)),
+        volume_top=float(max(flows["volume_usd"].max(), 1.0)),
+        map_top=float(max(band_usd.max(initial=0.0), 1.0)),
+        cum_top=float(max(totals.max(initial=0.0), 1.0)),
+        windows=cascade_windows(cascades),
+        width=width,
+        height=height,
+    )
+
+
+def replay_frame(hm: Heatmap, t: int, layout: ReplayLayout, max_bars: int = MAX_BARS) -> dict[str, pd.DataFrame]:
+    """The datasets of the replay chart at candle ``t`` (see ``DATASETS``): only what is known at
+    the close of candle ``t``."""
+    step = candle_length(hm.timeframe, hm.times)
+    raster = replay_raster(hm, t, layout.vmax, layout.price_range)
+    image = pd.DataFrame({"url": [raster.data_url], "t0": _ms(hm.times[:1]), "t1": _ms(hm.times[t : t + 1] + step),
+                          "p0": [raster.y0], "p1": [raster.y1]})
+    idx = group_edges(t + 1, PATH_POINTS)[1:] - 1
+    path = pd.DataFrame({"time": _ms(hm.times[idx] + step), "close": hm.close[idx]})
+    close_time = hm.times[t] + step
+    now = pd.DataFrame({"time": _ms(hm.times[t : t + 1] + step), "close": [float(hm.close[t])],
+                        "label": [format_price(hm.close[t])], "when": [f"{close_time:%d %b %H:%M} UTC"]})
+    flows = period_flows(hm, t, max_bars)
+    map_bars, map_cum = _map_rows(hm.profile(t), layout.price_range)
+    return {
+        "image": image, "path": path, "now": now, "flows": _flow_rows(flows), "volume": _volume_rows(flows),
+        "map_bars": map_bars, "map_cum": map_cum,
+        "map_price": pd.DataFrame({"price": [float(hm.close[t])], "label": [f"price {format_price(hm.close[t])}"]}),
+    }
+
+
+def replay_spec(template: dict, frame: dict[str, pd.DataFrame]) -> dict:
+    """The template with this frame's datasets added to its own (the template is not modified)."""
+    return {**template, "datasets": {**template.get("datasets", {}), **frame}}

@@ -1,0 +1,16 @@
+"""Levels -> liquidation map: the engine, the ``Heatmap``/``Profile`` types, the all-exchange
+aggregate, the figures read off a map (clusters, key levels, USD near the price, imbalance), its
+plain-words reading and the assumption sweeps."""
+
+from core._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "core.grid.types": ("Heatmap", "Profile", "make_profile", "readonly"),
+    "core.grid.engine": ("CrossingIndex", "compute_heatmap", "compute_profile"),
+    "core.grid.aggregate": ("compute_aggregate",),
+    "core.grid.figures": ("DEFAULT_WITHIN_PCT", "MAJOR_CLUSTERS", "find_clusters", "key_levels",
+                          "long_short_imbalance", "near_price_usd", "nearest_clusters"),
+    "core.grid.reading": ("NEAR_PCTS", "nearby_table", "plain_reading"),
+    "core.grid.sweeps": ("SWEEP_RANGE_PCT", "comparison_axis", "comparison_bins", "describe_change",
+                         "summarize", "summary_deltas", "sweep", "with_value"),
+})

@@ -1,0 +1,92 @@
+"""One heatmap over several markets (exchange "all"): ``compute_aggregate``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.data.market import MarketData
+from core.grid.engine import _crossing_index, _heatmap_from_levels, _price_edges
+from core.grid.types import Heatmap
+from core.model.levels import build_levels
+from core.model.params import ModelParams
+
+
+def _hold_rows(times: pd.DatetimeIndex, union: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """For each union time, the row of ``times`` at or before it, and whether one exists."""
+    pos = np.searchsorted(times.asi8, union.asi8, side="right") - 1
+    return np.maximum(pos, 0), pos >= 0
+
+
+def compute_aggregate(
+    markets: list[MarketData],
+    params: ModelParams = ModelParams(),
+    price_bins: int = 500,
+    price_range: tuple[float, float] | None = None,
+) -> Heatmap:
+    """One heatmap summed over several markets (exchange "all"), in USD.
+
+    All markets share one price axis (covering every market's levels and candles unless
+    ``price_range`` is given) and one time axis (the union of their candle times). A market's
+    columns are held forward to the union times after its own last candle at or before them
+    (0 before its first candle). Liquidated USD is added at the market's own candle times (not
+    held). Candles of the aggregate: open and close are the mean over markets of the held values,
+    high the max, low the min, volume the sum at the market's own times.
+    """
+    if not markets:
+        raise ValueError("no markets to aggregate")
+    built = [(m, build_levels(m, params), _crossing_index(m)) for m in markets]
+    prices = [lvl.price for _, lv, _ in built for lvl in (lv.long, lv.short)]
+    low = min(float(m.candles["low"].min()) for m in markets)
+    high = max(float(m.candles["high"].max()) for m in markets)
+    edges = _price_edges(prices, low, high, price_bins, price_range)
+    union = pd.DatetimeIndex(sorted(set().union(*[set(m.candles.index) for m in markets])))
+    t_all, bands = len(union), len(edges) - 1
+    long = np.zeros((t_all, bands))
+    short = np.zeros((t_all, bands))
+    liq_long, liq_short = np.zeros(t_all), np.zeros(t_all)
+    volume = np.zeros(t_all)
+    opens, closes, counts = np.zeros(t_all), np.zeros(t_all), np.zeros(t_all)
+    highs, lows = np.full(t_all, -np.inf), np.full(t_all, np.inf)
+    described: list[str] = []
+    notes: list[str] = []
+    proxy = False
+    for market, lv, index in built:
+        hm = _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
+        rows, known = _hold_rows(hm.times, union)
+        long += np.where(known[:, None], hm.long.T[rows], 0.0)
+        short += np.where(known[:, None], hm.short.T[rows], 0.0)
+        own = np.searchsorted(union.asi8, hm.times.asi8)
+        liq_long[own] += hm.liquidated_long
+        liq_short[own] += hm.liquidated_short
+        volume[own] += hm.volume
+        opens += np.where(known, hm.open[rows], 0.0)
+        closes += np.where(known, hm.close[rows], 0.0)
+        highs = np.where(known, np.maximum(highs, hm.high[rows]), highs)
+        lows = np.where(known, np.minimum(lows, hm.low[rows]), lows)
+        counts += known
+        proxy = proxy or hm.oi_proxy
+        described.append(f"{market.exchange} {market.symbol} ({market.source}, {len(market.candles)} candles)")
+        notes.extend(f"{market.exchange}: {note}" for note in hm.notes)
+    counts = np.maximum(counts, 1)
+    timeframes = {m.timeframe for m in markets}
+    return Heatmap(
+        times=union,
+        price_edges=edges,
+        long=long.T,
+        short=short.T,
+        liquidated_long=liq_long,
+        liquidated_short=liq_short,
+        open=opens / counts,
+        high=np.where(np.isfinite(highs), highs, np.nan),
+        low=np.where(np.isfinite(lows), lows, np.nan),
+        close=closes / counts,
+        volume=volume,
+        exchange="all",
+        symbol=", ".join(dict.fromkeys(m.symbol for m in markets)),
+        timeframe=timeframes.pop() if len(timeframes) == 1 else "mixed",
+        source=", ".join(dict.fromkeys(m.source for m in markets)),
+        notes=("Sum in USD over " + "; ".join(described) + ".",) + tuple(dict.fromkeys(notes)),
+        oi_proxy=proxy,
+        params=params,
+    )

@@ -1,0 +1,152 @@
+"""``ModelParams``: every assumption of the liquidation model (defaults: reference model v1)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from core.constants import DEFAULT_LEVERAGE_WEIGHTS, DEFAULT_LONG_SHARE, DEFAULT_MMR
+from core.model.brackets import EXCHANGE_BRACKETS, BracketTable, brackets_for
+
+ENTRY_RULES: tuple[str, ...] = ("hlc3", "close", "open", "ohlc4")
+OI_PROXY_MODES: tuple[str, ...] = ("auto", "always", "never")
+
+
+def _number(value: float) -> float | int:
+    """An int when the value is integral (so 25 and 25.0 print alike), else a float."""
+    x = float(value)
+    return int(x) if x.is_integer() else x
+
+
+def _as_timedelta(value: pd.Timedelta | float | int | None, name: str) -> pd.Timedelta | None:
+    """None, a Timedelta, or a number of hours -> Timedelta (positive) or None."""
+    if value is None:
+        return None
+    td = value if isinstance(value, pd.Timedelta) else pd.Timedelta(hours=float(value))
+    if td <= pd.Timedelta(0):
+        raise ValueError(f"{name} must be positive")
+    return td
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Every assumption of the model; the defaults are the reference model v1 (MODEL.md).
+
+    Hashable and immutable, so pages can cache on it.
+
+    Parameters
+    ----------
+    leverage_weights
+        Leverage -> weight (a mapping or pairs). Normalised to sum 1 on construction and stored as
+        a tuple of ``(leverage, weight)`` pairs sorted by leverage. Default 5x .10, 10x .30,
+        25x .30, 50x .20, 100x .10.
+    long_share
+        Share s of new notional that is long (1 - s short). Default 0.5.
+    mmr
+        Flat maintenance margin rate (v1: 0.005, no maintenance amount); used when ``brackets`` is
+        None, and as the fallback for symbols without a table.
+    brackets
+        None (flat ``mmr``), a ``BracketTable``, or "exchange": the symbol's shipped table
+        (``brackets_for``), falling back to the flat ``mmr`` for other symbols.
+    position_notional
+        With brackets only: the notional (USD) of one representative position, which picks the
+        bracket. A tier with leverage L uses ``min(position_notional, largest notional allowed at
+        L)``. Default 10,000 USD.
+    entry
+        Entry price of what opened in a candle: "hlc3" (v1), "close", "open" or "ohlc4".
+    decay_half_life
+        Off in v1 (None). A ``pd.Timedelta`` (or hours): after it, half of a level's notional has
+        been closed.
+    long_share_from_ratio
+        Option (off): take s_t = r/(1+r) from the market's long/short account ratio r, as-of
+        aligned to each candle's close (latest observation at or before it, at most a day old);
+        candles without an observation use ``long_share``.
+    oi_proxy
+        "auto" (default): the volume proxy when the market has no open-interest history;
+        "always": the proxy even when it has; "never": no proxy (no OI -> no levels).
+    proxy_share
+        Volume proxy: share of each candle's traded USD (volume * close) that opens positions.
+    proxy_half_life
+        Volume proxy: decay half-life when ``decay_half_life`` is None (default 12 hours).
+    """
+
+    leverage_weights: tuple[tuple[float, float], ...] | Mapping[float, float] = tuple(DEFAULT_LEVERAGE_WEIGHTS.items())
+    long_share: float = DEFAULT_LONG_SHARE
+    mmr: float = DEFAULT_MMR
+    brackets: BracketTable | str | None = None
+    position_notional: float = 10_000.0
+    entry: str = "hlc3"
+    decay_half_life: pd.Timedelta | float | None = None
+    long_share_from_ratio: bool = False
+    oi_proxy: str = "auto"
+    proxy_share: float = 0.1
+    proxy_half_life: pd.Timedelta | float = field(default_factory=lambda: pd.Timedelta(hours=12))
+
+    def __post_init__(self) -> None:
+        pairs = self.leverage_weights.items() if isinstance(self.leverage_weights, Mapping) else self.leverage_weights
+        pairs = sorted((_number(lev), float(w)) for lev, w in pairs)
+        if not pairs or any(lev < 1 for lev, _ in pairs) or any(w < 0 or not math.isfinite(w) for _, w in pairs):
+            raise ValueError("leverage weights need leverage >= 1 and finite non-negative weights")
+        if len({lev for lev, _ in pairs}) != len(pairs):
+            raise ValueError("each leverage may appear once in leverage_weights")
+        total = sum(w for _, w in pairs)
+        if total <= 0:
+            raise ValueError("leverage weights must not all be zero")
+        if abs(total - 1.0) > 1e-12:
+            pairs = [(lev, w / total) for lev, w in pairs]
+        object.__setattr__(self, "leverage_weights", tuple(pairs))
+        if not 0.0 <= self.long_share <= 1.0:
+            raise ValueError("long_share must lie in [0, 1]")
+        if not 0.0 <= self.mmr < 1.0:
+            raise ValueError("mmr must lie in [0, 1)")
+        if isinstance(self.brackets, str) and self.brackets != EXCHANGE_BRACKETS:
+            raise ValueError(f"brackets must be None, a BracketTable or {EXCHANGE_BRACKETS!r}")
+        if self.position_notional <= 0:
+            raise ValueError("position_notional must be positive")
+        if self.entry not in ENTRY_RULES:
+            raise ValueError(f"entry must be one of {ENTRY_RULES}")
+        if self.oi_proxy not in OI_PROXY_MODES:
+            raise ValueError(f"oi_proxy must be one of {OI_PROXY_MODES}")
+        if self.proxy_share <= 0:
+            raise ValueError("proxy_share must be positive")
+        object.__setattr__(self, "decay_half_life", _as_timedelta(self.decay_half_life, "decay_half_life"))
+        object.__setattr__(self, "proxy_half_life", _as_timedelta(self.proxy_half_life, "proxy_half_life"))
+
+    @property
+    def weights(self) -> dict[float, float]:
+        """Normalised leverage weights as a dict (leverage -> weight)."""
+        return dict(self.leverage_weights)
+
+    def table_for(self, symbol: str) -> BracketTable | None:
+        """The bracket table used for ``symbol`` (None: flat ``mmr``)."""
+        if self.brackets is None:
+            return None
+        if isinstance(self.brackets, BracketTable):
+            return self.brackets
+        return brackets_for(symbol)
+
+
+def describe_margin(params: ModelParams, symbol: str, exchange: str | None = None) -> str:
+    """One plain sentence saying which maintenance table or rate the model used for ``symbol``."""
+    table = params.table_for(symbol)
+    if table is None:
+        flat = f"a flat maintenance margin rate of {params.mmr:.2%} with no maintenance amount"
+        if params.brackets is None:
+            return f"Liquidation prices use {flat} (reference model v1)."
+        return f"No maintenance bracket table is shipped for {symbol}: liquidation prices use {flat}."
+    lev = np.array([lev for lev, _ in params.leverage_weights])
+    size = np.minimum(params.position_notional, table.max_notional(lev))
+    idx = sorted(set(int(i) + 1 for i in table.bracket_index(size)))
+    which = f"bracket {idx[0]}" if len(idx) == 1 else "brackets " + ", ".join(map(str, idx[:-1])) + f" and {idx[-1]}"
+    text = (
+        f"Liquidation prices use {table.exchange} maintenance brackets for {table.symbol} as of "
+        f"{table.as_of} (rate and maintenance amount of {which}, for a position of "
+        f"{params.position_notional:,.0f} USD capped at each leverage's limit)."
+    )
+    if exchange is not None and exchange != table.exchange:
+        text += f" {exchange} publishes its own tiers: the {table.exchange} table is an approximation here."
+    return text
