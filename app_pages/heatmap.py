@@ -6,14 +6,16 @@ import altair as alt
 import streamlit as st
 
 from core.charts import (
+    chart_png,
     colour_legend,
     default_view_range,
+    grid_frame,
     heatmap_chart,
     market_chart,
     profile_chart,
     render_raster,
+    to_csv_bytes,
 )
-from core.charts import chart_png, grid_frame, to_csv_bytes
 from core.format import format_price, format_usd
 from core.grid import key_levels, nearby_table, plain_reading
 from core.model import LEVERAGE_MIXES, MIX_LABELS, describe_margin, mix_params

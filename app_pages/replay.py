@@ -12,8 +12,8 @@ import streamlit as st
 
 from core.cascade import (
     CASCADE_RULE,
-    DepthEstimate,
     IMPACT_RULES,
+    DepthEstimate,
     depth_from_volume,
     detect_cascades,
     estimate_depth,
@@ -121,7 +121,8 @@ def replay_player(
             st.rerun()
         st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
     st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0),
-              max_value=slider_time(times, last), step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
+              max_value=slider_time(times, last),
+              step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
               format="ddd D MMM, HH:mm", key="replay_time")
     t = replay_index(times, st.session_state["replay_time"])
     st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")

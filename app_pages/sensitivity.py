@@ -12,13 +12,9 @@ from dataclasses import fields, replace
 import pandas as pd
 import streamlit as st
 
-from core.charts import default_view_range
-from core.data.market import MarketData
-from core.format import format_usd
-from core.grid import Heatmap, comparison_axis, comparison_bins, compute_aggregate, compute_heatmap, describe_change, summary_deltas, sweep
-from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams, PRESETS, describe_margin, uses_oi_proxy
 from core.charts import (
     compared_heatmap_chart,
+    default_view_range,
     difference_cells,
     difference_chart,
     difference_legend,
@@ -31,6 +27,19 @@ from core.charts import (
     sweep_chart,
     value_text,
 )
+from core.data.market import MarketData
+from core.format import format_usd
+from core.grid import (
+    Heatmap,
+    comparison_axis,
+    comparison_bins,
+    compute_aggregate,
+    compute_heatmap,
+    describe_change,
+    summary_deltas,
+    sweep,
+)
+from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, PRESETS, ModelParams, describe_margin, uses_oi_proxy
 from core.sensitivity_state import (
     CUSTOM, DECAY_CHOICES, ENTRY_LABELS, MARGIN_CHOICES, MARGIN_LABELS, POSITION_CHOICES, PROXY_CHOICES,
     PROXY_HALF_LIVES, SWEEPS, WEIGHT_KEYS, WITHIN_CHOICES, SensitivityState, current_value, matching_preset,
