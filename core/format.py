@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotations: importing this module stays cheap (no pandas)
+    import pandas as pd
 
 
 def format_usd(value: float) -> str:
@@ -29,7 +33,7 @@ def format_price(value: float) -> str:
 
 def format_age(then: pd.Timestamp, now: pd.Timestamp | None = None) -> str:
     """How long ago ``then`` was, in plain words ("just now", "14 min ago", "3 h ago", "2 days ago")."""
-    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    now = now if now is not None else datetime.now(timezone.utc)
     seconds = max((now - then).total_seconds(), 0.0)
     if seconds < 60:
         return "just now"

@@ -20,15 +20,22 @@ def readonly(value):
     return value
 
 
-def _freeze_arrays(obj) -> None:
-    """Make every numpy array field of a frozen dataclass instance read-only (see ``readonly``)."""
-    for name, value in vars(obj).items():
-        if isinstance(value, np.ndarray):
-            object.__setattr__(obj, name, readonly(value))
+class _ReadOnlyArrays:
+    """Mixin of a frozen dataclass: its numpy array fields are read-only (``readonly``), also after
+    unpickling (a cache that pickles, e.g. st.cache_data or Redis, gets read-only arrays back)."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                object.__setattr__(self, name, readonly(value))
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self.__post_init__()
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(_ReadOnlyArrays):
     """The liquidation map at one candle: USD per price band, longs and shorts apart.
 
     ``cum_long[b]`` is the long USD in bands b..(band of the price) below the price, summed from
@@ -45,9 +52,6 @@ class Profile:
     cum_long: np.ndarray  # (P,)
     cum_short: np.ndarray  # (P,)
 
-    def __post_init__(self) -> None:
-        _freeze_arrays(self)
-
     @property
     def centers(self) -> np.ndarray:
         """Middle price of each band."""
@@ -55,7 +59,7 @@ class Profile:
 
 
 @dataclass(frozen=True)
-class Heatmap:
+class Heatmap(_ReadOnlyArrays):
     """Estimated liquidation notional (USD) per price band and candle.
 
     Attributes
@@ -97,9 +101,6 @@ class Heatmap:
     notes: tuple[str, ...] = ()
     oi_proxy: bool = False
     params: object = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        _freeze_arrays(self)
 
     @property
     def centers(self) -> np.ndarray:

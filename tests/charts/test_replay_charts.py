@@ -1,4 +1,4 @@
-"""Replay helpers and charts (core/replay_charts.py) and the what-if depth choice (core/cascade.py)."""
+"""Replay frames and charts (core/charts/replay*.py, whatif.py) and the what-if depth (core/cascade/depth.py)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import sys
 
 from tests.conftest import REPO
 
-HEAVY = ("ccxt", "altair", "core.data.live", "core.grid.engine", "core.charts.heatmap")
+HEAVY = ("ccxt", "altair", "pandas", "core.data.live", "core.grid.engine", "core.charts.heatmap")
 
 
 def _loaded_after(statement: str) -> dict[str, bool]:
@@ -24,6 +24,11 @@ def test_import_core_format_loads_nothing_heavy():
 def test_subpackage_imports_stay_cheap():
     loaded = _loaded_after("import core, core.model, core.grid, core.cascade, core.accuracy, core.charts")
     assert loaded == dict.fromkeys(HEAVY, False)
+
+
+def test_unknown_name_is_an_attribute_error():
+    loaded = _loaded_after("import core.grid\ntry:\n    core.grid.no_such_name\nexcept AttributeError:\n    pass")
+    assert not loaded["core.grid.engine"]
 
 
 def test_names_resolve_on_first_use():

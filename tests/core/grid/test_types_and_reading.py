@@ -3,6 +3,8 @@ one imbalance: (long - short) / (long + short)."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,6 +48,15 @@ def test_heatmap_and_profile_arrays_reject_writes(crash_map):
     for name in _array_fields(profile):
         with pytest.raises(ValueError, match="read-only"):
             getattr(profile, name)[0] = 1.0
+
+
+def test_arrays_stay_read_only_after_pickling(crash_map):
+    """A cache that pickles (st.cache_data, Redis) must hand back read-only arrays too."""
+    copy = pickle.loads(pickle.dumps(crash_map))
+    assert np.array_equal(copy.long, crash_map.long) and copy.timeframe == crash_map.timeframe
+    for obj in (copy, pickle.loads(pickle.dumps(crash_map.profile()))):
+        for name in _array_fields(obj):
+            assert not getattr(obj, name).flags.writeable, name
 
 
 def test_every_cached_result_is_read_only():
