@@ -4,7 +4,7 @@ accuracy charts, and the downloads."""
 from core._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "core.charts.axes": ("AXIS_FONT", "DOLLAR_LABEL", "UNSIGNED_DOLLAR_LABEL", "dollar_axis"),
+    "core.charts.axes": ("ABS_DOLLAR_LABEL", "AXIS_FONT", "DOLLAR_LABEL", "UNSIGNED_DOLLAR_LABEL", "dollar_axis"),
     "core.charts.colours": ("DIVERGING_ANCHORS", "EMBER_ANCHORS", "diverging_hex", "diverging_lut",
                             "ember_hex", "ember_lut", "ember_rgba", "hex_to_rgb", "lut_to_hex", "oklab_ramp",
                             "oklab_to_srgb", "srgb_to_oklab"),

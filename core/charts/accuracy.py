@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.accuracy.score import Score
-from core.charts.axes import AXIS_FONT
+from core.charts.axes import ABS_DOLLAR_LABEL, AXIS_FONT
 from core.charts.raster import Raster, group_edges
 from core.constants import LONG_COLOR, SHORT_COLOR, candle_length
 from core.format import format_price, format_usd
@@ -183,7 +183,7 @@ def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Tim
                                                              ticks=last, labelFontSize=AXIS_FONT, grid=False)),
                 x2="t1:T",
                 y=alt.Y("signed:Q", title=f"{source} (USD)", axis=alt.Axis(
-                    labelExpr="replace(format(abs(datum.value), '$~s'), 'G', 'B')", tickCount=4, labelFontSize=AXIS_FONT,
+                    labelExpr=ABS_DOLLAR_LABEL, tickCount=4, labelFontSize=AXIS_FONT,
                     titleFontSize=AXIS_FONT, titleFontWeight="normal")),
                 y2=alt.datum(0),
                 color=_side_colour(),

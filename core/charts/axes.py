@@ -9,6 +9,8 @@ AXIS_FONT = 11
 DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
 #: The same without the minus sign (a panel that draws longs below zero, in positive USD).
 UNSIGNED_DOLLAR_LABEL = "replace(replace(datum.label, '−', ''), 'G', 'B')"
+#: The absolute value formatted from the datum itself (no axis ``format`` needed): "$2B" below zero too.
+ABS_DOLLAR_LABEL = "replace(format(abs(datum.value), '$~s'), 'G', 'B')"
 
 
 def dollar_axis(fmt: str = "$.2s", unsigned: bool = False, **kw) -> alt.Axis:
