@@ -33,8 +33,9 @@ from core.accuracy.magnets import MagnetResult, magnet_test_heatmap  # noqa: E40
 from core.accuracy.per_candle import (  # noqa: E402
     DEFAULT_WARMUP,
     PerCandleScorecard,
-    scored_mask,
     score_heatmap,
+    score_per_candle,
+    scored_mask,
     time_split,
 )
 from core.accuracy.realized_candles import read_candle_file  # noqa: E402
@@ -132,8 +133,6 @@ def crash(params: ModelParams) -> None:
                            "low": g["low"].min(), "close": g["close"].last(), "oi": g["oi"].last()})
     realized = read_candle_file(HOURLY / "btc_1h_spot_liquidations_oi.csv")[["long_usd", "short_usd"]]
     rel = realized.reindex(hourly.index)
-    from core.accuracy.per_candle import score_per_candle
-
     card = score_per_candle(hourly.index, hourly["ml"].to_numpy(), hourly["ms"].to_numpy(),
                             rel["long_usd"].fillna(0).to_numpy(), rel["short_usd"].fillna(0).to_numpy(),
                             hourly["close"].to_numpy(), hourly["high"].to_numpy(), hourly["low"].to_numpy(),

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from core.accuracy.per_candle import (
     average_ranks,
+    biggest_misses,
+    candle_table,
     move_oi_baseline,
     score_per_candle,
     scored_mask,
@@ -172,3 +174,19 @@ def test_time_split_is_ordered_and_complete():
     assert not (fit & held).any() and ((fit | held) == mask).all()
     assert np.flatnonzero(fit).max() < np.flatnonzero(held).min()
     assert fit.sum() == int(0.6 * mask.sum())
+
+
+def test_candle_table_and_biggest_misses():
+    times = pd.date_range("2026-01-01", periods=5, freq="1h", tz="UTC")
+    close = np.array([100.0, 99, 101, 100, 98])
+    table = candle_table(times, [0.0, 1, 2, 3, 4], [4.0, 3, 2, 1, 0], [0.0, 10, 20, 30, 1], [1.0, 2, 3, 4, 5],
+                         close, close + 1, close - 1, np.full(5, 1000.0))
+    assert table["baseline_long"].iloc[1] == pytest.approx(2 / 100 * 1000)
+    mask = np.array([False, True, True, True, True])
+    misses = biggest_misses(table, mask, n=2)
+    # short: realized ranks 1..4, model ranks 4..1: the 04:00 short (realized 5 ranked 4, model 0
+    # ranked 1) misses by (4 - 1) / 4 = 0.75; the 04:00 long (realized 1, model 4) is a false alarm
+    # (miss -0.75) and must not be listed first.
+    assert misses.iloc[0]["side"] == "short" and misses.iloc[0]["time"] == times[4]
+    assert misses.iloc[0]["miss"] == pytest.approx(0.75)
+    assert len(misses) == 2 and misses["miss"].is_monotonic_decreasing

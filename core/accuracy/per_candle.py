@@ -330,3 +330,52 @@ def score_heatmap(
         top_share=top_share,
         mask=mask,
     )
+
+
+def candle_table(
+    times: pd.DatetimeIndex,
+    model_long: np.ndarray,
+    model_short: np.ndarray,
+    realized_long: np.ndarray,
+    realized_short: np.ndarray,
+    close: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    open_interest: np.ndarray,
+) -> pd.DataFrame:
+    """Model, realized and move x OI baseline USD per candle and side (for the per-candle chart).
+
+    Columns ``model_long``, ``model_short``, ``realized_long``, ``realized_short``,
+    ``baseline_long``, ``baseline_short`` on the candle times.
+    """
+    base_long, base_short = move_oi_baseline(close, high, low, open_interest)
+    cols = {
+        "model_long": model_long, "model_short": model_short,
+        "realized_long": realized_long, "realized_short": realized_short,
+        "baseline_long": base_long, "baseline_short": base_short,
+    }
+    return pd.DataFrame({k: np.asarray(v, dtype="float64") for k, v in cols.items()}, index=pd.DatetimeIndex(times))
+
+
+def biggest_misses(table: pd.DataFrame, mask: np.ndarray, n: int = 10) -> pd.DataFrame:
+    """The ``n`` scored candle-sides the model ranked furthest below where reality put them.
+
+    Within the scored candles (``mask``), each side's model and realized values become percentile
+    ranks (average ranks / count); the miss is realized percentile minus model percentile (1 = the
+    biggest realized candle that the model thought the quietest). Columns time, side, realized_usd,
+    model_usd, miss; largest miss first (ties: larger realized USD first).
+    """
+    m = np.asarray(mask, dtype=bool)
+    rows = []
+    for side in ("long", "short"):
+        realized = np.nan_to_num(table[f"realized_{side}"].to_numpy(dtype="float64")[m])
+        model = np.nan_to_num(table[f"model_{side}"].to_numpy(dtype="float64")[m])
+        if len(realized) == 0:
+            continue
+        miss = (average_ranks(realized) - average_ranks(model)) / len(realized)
+        rows.append(pd.DataFrame({"time": table.index[m], "side": side, "realized_usd": realized,
+                                  "model_usd": model, "miss": miss}))
+    if not rows:
+        return pd.DataFrame(columns=["time", "side", "realized_usd", "model_usd", "miss"])
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["miss", "realized_usd"], ascending=[False, False], kind="stable").head(n).reset_index(drop=True)
