@@ -26,7 +26,7 @@ import pandas as pd
 
 from core.constants import timeframe_delta
 from core.data.files import FileImportError, safe_text
-from core.realized import read_realized, realized_per_candle
+from core.accuracy.realized import read_realized, realized_per_candle
 
 PathOrBytes = Union[bytes, bytearray, str, os.PathLike]
 

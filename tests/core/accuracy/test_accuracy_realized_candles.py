@@ -8,7 +8,7 @@ import pytest
 
 from core.accuracy.realized_candles import orders_to_candles, read_candle_file, realized_candles, to_timeframe
 from core.data.files import FileImportError
-from core.realized import read_realized
+from core.accuracy.realized import read_realized
 from tests.conftest import shared_path
 
 HOURLY = ("btc_2025-12_2026-02_hourly", "btc_1h_spot_liquidations_oi.csv")
