@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from core.data.errors import DataUnavailable
 from core.data.live import check_choices
 from core.data.load import DataServices, load_market
-from core.data.shared_cache import ENV_VAR, SharedCache, from_env
+from core.data.shared_cache import ENV_VAR, USAGE_MAX_MEMBERS, SharedCache, from_env
 from core.data.shared_services import SharedResultCache, SharedSnapshotStore
 
 LOG = logging.getLogger("core.warm")
@@ -111,7 +111,9 @@ def choose_markets(configured: Sequence[WarmMarket], shared: SharedCache, limit:
     for market in configured:
         if market not in chosen:
             chosen.append(market)
-    for member in shared.most_used(limit):
+    for member in shared.most_used(USAGE_MAX_MEMBERS):
+        if len(chosen) >= limit:
+            break
         try:
             market = parse_member(member)
         except ValueError:
