@@ -59,9 +59,14 @@ class WarmMarket:
     lookback: str
 
     @property
+    def parts(self) -> tuple[str, str, str, str]:
+        """(exchange, symbol, timeframe, lookback), as ``load_market`` takes them."""
+        return (self.exchange, self.symbol, self.timeframe, self.lookback)
+
+    @property
     def member(self) -> str:
         """Its name in the use counts ("bybit|BTC/USDT:USDT|5m|3d")."""
-        return "|".join((self.exchange, self.symbol, self.timeframe, self.lookback))
+        return "|".join(self.parts)
 
     def __str__(self) -> str:
         return f"{self.exchange} {self.symbol} {self.timeframe} {self.lookback}"
@@ -140,7 +145,7 @@ def warm_round(
         if stop is not None and stop.is_set():
             break
         try:
-            data = load(market.exchange, market.symbol, market.timeframe, market.lookback, source="live", services=services)
+            data = load(*market.parts, source="live", services=services)
             outcome[market] = f"ok ({len(data.candles)} candles)"
         except DataUnavailable as error:
             outcome[market] = f"failed: {error.message}"
@@ -193,8 +198,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(prog="python -m core.warm", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="one round, then exit")
-    parser.add_argument("--interval", type=float, default=_number(env, INTERVAL_VAR, DEFAULT_INTERVAL), help="seconds between rounds")
-    parser.add_argument("--max", type=int, default=int(_number(env, MAX_VAR, DEFAULT_MAX)), help="most markets per round")
+    interval, limit = _number(env, INTERVAL_VAR, DEFAULT_INTERVAL), int(_number(env, MAX_VAR, DEFAULT_MAX))
+    parser.add_argument("--interval", type=float, default=interval, help="seconds between rounds")
+    parser.add_argument("--max", type=int, default=limit, help="most markets per round")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     shared = from_env(env)

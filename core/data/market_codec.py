@@ -121,7 +121,8 @@ def decode_market(data: bytes) -> MarketData:
                 raise ValueError("market blob is truncated")
             offset += section["bytes"]
             frame = _frame_from(blob)
-            fields[section["field"]] = frame[_SERIES_COLUMN].rename(section["name"]) if section["kind"] == "series" else frame
+            series = section["kind"] == "series"
+            fields[section["field"]] = frame[_SERIES_COLUMN].rename(section["name"]) if series else frame
         return MarketData(**fields)
     except (KeyError, TypeError, json.JSONDecodeError, pa.ArrowException) as error:
         raise ValueError(f"damaged market blob: {error}") from error

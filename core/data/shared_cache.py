@@ -41,6 +41,7 @@ Assumes one Redis instance (not Redis Cluster: the scripts touch keys of several
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -219,7 +220,7 @@ class SharedCache:
     @classmethod
     def from_url(
         cls, url: str, *, connect_timeout: float = 0.5, socket_timeout: float = 2.0, **options: Any
-    ) -> "SharedCache":
+    ) -> SharedCache:
         """A shared cache on the Redis at ``url`` ("redis://host:6379/0"); no connection is opened yet.
 
         Query parameters of ``url`` (e.g. ``?socket_timeout=5``) override the timeouts.
@@ -328,12 +329,12 @@ class SharedCache:
 
     def publish(self, lease: Lease, value: bytes, ttl: float) -> bool:
         """Store ``value`` under the lease's name unless a newer lease exists (then False, nothing written)."""
-        keys = [self.key("lease", lease.name), self.key("v", lease.name), self.key("lock", lease.name), self.key("err", lease.name)]
+        keys = [self.key(kind, lease.name) for kind in ("lease", "v", "lock", "err")]
         return bool(self._publish(keys=keys, args=[lease.token, value, _ms(ttl)]))
 
     def publish_error(self, lease: Lease, error: DataUnavailable) -> bool:
         """Store ``error`` for ``failure_ttl`` seconds so waiting processes raise it (fenced like ``publish``)."""
-        keys = [self.key("lease", lease.name), self.key("err", lease.name), self.key("lock", lease.name), self.key("v", lease.name)]
+        keys = [self.key(kind, lease.name) for kind in ("lease", "err", "lock", "v")]
         return bool(self._publish(keys=keys, args=[lease.token, error_to_json(error), _ms(self.failure_ttl)]))
 
     def renew(self, lease: Lease) -> bool:
@@ -433,7 +434,7 @@ class SharedCache:
             try:
                 value = compute()
             except DataUnavailable as error:
-                self._guarded("publish", lambda: self.publish_error(lease, error))
+                self._guarded("publish", functools.partial(self.publish_error, lease, error))
                 raise
             except BaseException:
                 self._guarded("release", lambda: self.release(lease))

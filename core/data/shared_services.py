@@ -215,9 +215,11 @@ class SharedSnapshotStore:
             The local directory is not writable (as ``SnapshotStore.save``).
         """
         try:
-            self.shared.put(self.name(market.exchange, market.symbol, market.timeframe), encode_market(market), self.ttl)
+            name, blob = self.name(market.exchange, market.symbol, market.timeframe), encode_market(market)
         except (ValueError, TypeError):
-            pass  # an unnameable market or a field the codec cannot carry: the local copy still works
+            name = blob = None  # an unnameable market or a field the codec cannot carry: the local copy works
+        if name is not None:
+            self.shared.put(name, blob, self.ttl)
         return self.local.save(market)
 
     def load(self, exchange: str, symbol: str, timeframe: str, now: pd.Timestamp | None = None) -> MarketData | None:

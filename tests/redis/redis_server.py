@@ -52,11 +52,9 @@ class RedisServer:
     def start(self) -> None:
         """Start the server (on the same port after a ``kill``) and wait until it answers PING."""
         log = (self.workdir / "redis.log").open("ab")
-        self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--daemonize", "no"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        persistence_off = ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "no", *persistence_off]
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         probe = self.client()

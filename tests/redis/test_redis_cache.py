@@ -41,7 +41,9 @@ def polls(server: RedisServer) -> int:
 
 def shared_warnings(caplog) -> list[str]:
     """The shared cache's warning lines."""
-    return [r.getMessage() for r in caplog.records if r.name == "core.data.shared_cache" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage() for r in caplog.records if r.name == "core.data.shared_cache" and r.levelno == logging.WARNING
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -58,7 +60,12 @@ def test_market_frames_round_trip_through_redis(redis_server):
     back = decode_market(reader.get("market|bundled"))
     pd.testing.assert_frame_equal(back.candles, market.candles, check_freq=False)
     pd.testing.assert_series_equal(back.open_interest, market.open_interest, check_freq=False)
-    assert (back.exchange, back.symbol, back.notes, back.fetched_at) == (market.exchange, market.symbol, market.notes, market.fetched_at)
+    assert (back.exchange, back.symbol, back.notes, back.fetched_at) == (
+        market.exchange,
+        market.symbol,
+        market.notes,
+        market.fetched_at,
+    )
     assert reader.get("market|other") is None
 
 
@@ -109,7 +116,11 @@ def test_single_flight_across_processes_computes_once(redis_server):
     barrier, results = FORK.Barrier(PROCESSES), FORK.Queue()
     before = polls(redis_server)
     procs = [
-        FORK.Process(target=_flight_child, args=(redis_server.url, barrier, calls, started, release, results), name=f"replica-{i}")
+        FORK.Process(
+            target=_flight_child,
+            args=(redis_server.url, barrier, calls, started, release, results),
+            name=f"replica-{i}",
+        )
         for i in range(PROCESSES)
     ]
     for p in procs:
@@ -117,7 +128,9 @@ def test_single_flight_across_processes_computes_once(redis_server):
     try:
         assert started.wait(30)
         # every follower has polled at least twice: they are waiting inside single_flight
-        wait_until(lambda: polls(redis_server) - before >= PROCESSES + 2 * (PROCESSES - 1), what="the followers to poll")
+        wait_until(
+            lambda: polls(redis_server) - before >= PROCESSES + 2 * (PROCESSES - 1), what="the followers to poll"
+        )
         release.set()
         values = [results.get(timeout=30) for _ in procs]
     finally:
@@ -152,7 +165,9 @@ def test_leader_dies_lock_expires_and_a_waiting_process_computes(redis_server):
         calls: list[int] = []
         outcome: list[bytes] = []
         waiting = threading.Thread(
-            target=lambda: outcome.append(follower.single_flight("depth|okx|BTC/USDT:USDT|0", lambda: calls.append(1) or b"second", ttl=60))
+            target=lambda: outcome.append(
+                follower.single_flight("depth|okx|BTC/USDT:USDT|0", lambda: calls.append(1) or b"second", ttl=60)
+            )
         )
         before = polls(redis_server)
         waiting.start()
@@ -174,7 +189,9 @@ def test_leader_keeps_its_lock_while_it_computes(redis_server):
     client, lock_key = redis_server.client(), cache.key("lock", "slow")
     release = threading.Event()
     outcome: list[bytes] = []
-    leader = threading.Thread(target=lambda: outcome.append(cache.single_flight("slow", lambda: release.wait(30) and b"done", ttl=60)))
+    leader = threading.Thread(
+        target=lambda: outcome.append(cache.single_flight("slow", lambda: release.wait(30) and b"done", ttl=60))
+    )
     leader.start()
     try:
         wait_until(lambda: client.get(lock_key) is not None, what="the lock")
@@ -182,7 +199,9 @@ def test_leader_keeps_its_lock_while_it_computes(redis_server):
         renewals, last = 0, client.pttl(lock_key)
         while renewals < 4:  # four renewals take longer than the 0.3 s TTL itself
             left = client.pttl(lock_key)
-            assert left > 0 and client.get(lock_key) == token, "the lock expired or changed hands while its leader worked"
+            assert left > 0 and client.get(lock_key) == token, (
+                "the lock expired or changed hands while its leader worked"
+            )
             renewals += left > last
             last = left
     finally:
@@ -227,7 +246,9 @@ def test_a_stale_leader_returns_its_value_but_does_not_overwrite(redis_server):
     client = redis_server.client()
     release = threading.Event()
     outcome: list[bytes] = []
-    slow = threading.Thread(target=lambda: outcome.append(a.single_flight("k", lambda: release.wait(30) and b"A", ttl=60)))
+    slow = threading.Thread(
+        target=lambda: outcome.append(a.single_flight("k", lambda: release.wait(30) and b"A", ttl=60))
+    )
     slow.start()
     try:
         wait_until(lambda: client.exists(a.key("lock", "k")), what="A's lock")
@@ -273,7 +294,9 @@ def test_a_leaders_data_failure_reaches_the_waiting_processes(redis_server):
     first.join(30)
     second.join(30)
     assert calls == ["upstream"]
-    assert [(e.message, e.reason, e.exchange) for e in errors] == [("Bybit is rate-limiting us (HTTP 429)", "rate_limited", "bybit")] * 2
+    assert [(e.message, e.reason, e.exchange) for e in errors] == [
+        ("Bybit is rate-limiting us (HTTP 429)", "rate_limited", "bybit")
+    ] * 2
     with pytest.raises(DataUnavailable, match="rate-limiting"):
         follower.single_flight("k", lambda: b"not called", ttl=60)
 

@@ -34,8 +34,13 @@ def market_with(n: int, seed: int, *, funding: bool, ratio: bool) -> MarketData:
     index = pd.date_range("2026-09-21", periods=n, freq="5min", tz="UTC", name="time")
     close = 60_000 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
     candles = pd.DataFrame(
-        {"open": close * (1 + rng.normal(0, 1e-4, n)), "high": close * 1.002, "low": close * 0.998, "close": close,
-         "volume": rng.exponential(50, n)},
+        {
+            "open": close * (1 + rng.normal(0, 1e-4, n)),
+            "high": close * 1.002,
+            "low": close * 0.998,
+            "close": close,
+            "volume": rng.exponential(50, n),
+        },
         index=index,
     )
     candles["high"] = candles[["open", "high", "close"]].max(axis=1)

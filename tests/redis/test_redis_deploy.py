@@ -62,7 +62,7 @@ class _Health(BaseHTTPRequestHandler):
 
 def _health_command(port: int) -> list[str]:
     """The Dockerfile's HEALTHCHECK command, aimed at ``port``."""
-    match = re.search(r'HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])', DOCKERFILE.read_text())
+    match = re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])", DOCKERFILE.read_text())
     assert match, "no exec-form HEALTHCHECK CMD"
     return [part.replace("localhost:8501", f"127.0.0.1:{port}") for part in json.loads(match.group(1))]
 
@@ -75,7 +75,9 @@ def test_health_check_command_passes_only_on_200(status, healthy):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         command = _health_command(server.server_address[1])
-        done = subprocess.run([sys.executable if c == "python" else c for c in command], capture_output=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable if c == "python" else c for c in command], capture_output=True, timeout=30
+        )
     finally:
         server.shutdown()
         server.server_close()

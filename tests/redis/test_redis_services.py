@@ -38,7 +38,9 @@ class Replica:
         self.shared = SharedCache.from_url(url) if url else None
         cache = SharedResultCache(self.shared, local_cache, records_usage=records_usage) if self.shared else local_cache
         store = SharedSnapshotStore(self.shared, local_store) if self.shared else local_store
-        self.services = DataServices(clients=ClientPool(lambda ex: self.fakes[ex].client()), cache=cache, store=store, clock=clock)
+        self.services = DataServices(
+            clients=ClientPool(lambda ex: self.fakes[ex].client()), cache=cache, store=store, clock=clock
+        )
 
     def requests(self) -> Counter[str]:
         """Upstream requests per path, all exchanges."""

@@ -22,7 +22,15 @@ from core.data.load import DataServices, load_market
 from core.data.shared_cache import SharedCache
 from core.data.shared_services import SharedResultCache, SharedSnapshotStore
 from core.data.store import SnapshotStore
-from core.warm import WarmMarket, choose_markets, configured_markets, parse_market, run, seconds_to_next_round, warm_round
+from core.warm import (
+    WarmMarket,
+    choose_markets,
+    configured_markets,
+    parse_market,
+    run,
+    seconds_to_next_round,
+    warm_round,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = pd.Timestamp("2026-03-10 12:03:20", tz="UTC")
@@ -37,7 +45,10 @@ def services_on(shared: SharedCache, store_dir: Path, records_usage: bool):
     fakes = fakes_at(NOW)
     cache = SharedResultCache(shared, SingleFlightCache(timer=clock.seconds), records_usage=records_usage)
     services = DataServices(
-        clients=ClientPool(lambda ex: fakes[ex].client()), cache=cache, store=SharedSnapshotStore(shared, SnapshotStore(store_dir)), clock=clock
+        clients=ClientPool(lambda ex: fakes[ex].client()),
+        cache=cache,
+        store=SharedSnapshotStore(shared, SnapshotStore(store_dir)),
+        clock=clock,
     )
     return services, fakes
 
@@ -49,7 +60,12 @@ def requests_made(fakes) -> Counter[str]:
 def test_markets_are_parsed_with_colons_in_the_symbol():
     """``exchange:symbol:timeframe:lookback`` with the symbol's own colon."""
     assert parse_market(" bybit:BTC/USDT:USDT:5m:3d ") == BTC
-    for bad in ("bybit:BTC/USDT:USDT:5m", "kraken:BTC/USDT:USDT:5m:3d", "bybit:BTC/USDT:USDT:7m:3d", "bybit:FOO/USDT:USDT:5m:3d"):
+    for bad in (
+        "bybit:BTC/USDT:USDT:5m",
+        "kraken:BTC/USDT:USDT:5m:3d",
+        "bybit:BTC/USDT:USDT:7m:3d",
+        "bybit:FOO/USDT:USDT:5m:3d",
+    ):
         with pytest.raises(ValueError):
             parse_market(bad)
 
@@ -82,7 +98,7 @@ def test_rounds_start_just_after_a_bucket_opens(now, interval):
 
 
 def test_a_warmed_market_costs_a_replica_no_upstream_call(redis_server, tmp_path):
-    """One warm round fetches the used market; a replica asking next is served from Redis. Failures are reported, not raised."""
+    """A warm round fetches the market; a replica asking next is served from Redis. Failures reported, not raised."""
     warmer_shared = SharedCache.from_url(redis_server.url)
     warmer, warmer_fakes = services_on(warmer_shared, tmp_path / "w", records_usage=False)
     warmer_fakes["okx"].fault = raising(requests.exceptions.ConnectionError("Failed to resolve host"))
@@ -107,7 +123,12 @@ def test_run_once_warms_what_the_replicas_used(redis_server, tmp_path):
 def _warm_cli(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LIQMAP_")}
     return subprocess.run(
-        [sys.executable, "-m", "core.warm", "--once"], cwd=REPO, env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "core.warm", "--once"],
+        cwd=REPO,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
