@@ -12,6 +12,7 @@ Redis keys (``prefix`` default "liqmap")::
 
     {prefix}:v:{name}        the value (bytes), expires after its ttl
     {prefix}:err:{name}      the leader's DataUnavailable as JSON, expires after failure_ttl
+                             (a transient failure) or FOLLOWER_ERROR_TTL (any other)
     {prefix}:lock:{name}     the leader's fencing token, expires after lock_ttl (renewed while it works)
     {prefix}:lease:{name}    the token of the newest lease on name, expires after lease_ttl
     {prefix}:fence           one counter: every lease takes the next token (INCR), never reused
@@ -66,6 +67,7 @@ LOG = logging.getLogger(__name__)
 
 POLL_MIN = 0.01
 POLL_MAX = 0.1
+FOLLOWER_ERROR_TTL = 2.0  # long enough for every waiting process to read a non-transient failure
 USAGE_DAYS = 2
 USAGE_MAX_MEMBERS = 500
 DAY_SECONDS = 86_400
@@ -175,7 +177,9 @@ class SharedCache:
     wait_timeout
         Most seconds a follower waits for a result before computing locally.
     failure_ttl
-        Seconds a leader's ``DataUnavailable`` is served to every caller of that name.
+        Seconds a leader's transient ``DataUnavailable`` (rate limit, timeout, exchange down) is
+        served to every caller of that name, like the local circuit breaker; any other failure is
+        kept only ``FOLLOWER_ERROR_TTL`` seconds, for the processes already waiting.
     lease_ttl
         Seconds the newest lease of a name is remembered (a leader slower than this cannot publish).
     retry_after
@@ -333,9 +337,13 @@ class SharedCache:
         return bool(self._publish(keys=keys, args=[lease.token, value, _ms(ttl)]))
 
     def publish_error(self, lease: Lease, error: DataUnavailable) -> bool:
-        """Store ``error`` for ``failure_ttl`` seconds so waiting processes raise it (fenced like ``publish``)."""
+        """Store ``error`` so waiting processes raise it (fenced like ``publish``).
+
+        Kept ``failure_ttl`` seconds when transient, else ``FOLLOWER_ERROR_TTL`` seconds.
+        """
         keys = [self.key(kind, lease.name) for kind in ("lease", "err", "lock", "v")]
-        return bool(self._publish(keys=keys, args=[lease.token, error_to_json(error), _ms(self.failure_ttl)]))
+        ttl = self.failure_ttl if error.transient else FOLLOWER_ERROR_TTL
+        return bool(self._publish(keys=keys, args=[lease.token, error_to_json(error), _ms(ttl)]))
 
     def renew(self, lease: Lease) -> bool:
         """Extend the lease's lock by its ``lock_ttl``; False when the lock is no longer this lease's."""
@@ -387,7 +395,7 @@ class SharedCache:
         Raises
         ------
         DataUnavailable
-            ``compute`` raised it, here or in the leading process (within ``failure_ttl``).
+            ``compute`` raised it, here or in the leading process (within ``failure_ttl`` when transient).
         Exception
             Whatever else ``compute`` raised here. Redis errors are never raised.
         """

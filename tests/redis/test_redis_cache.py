@@ -17,7 +17,7 @@ import pytest
 
 from core.data.errors import DataUnavailable
 from core.data.market_codec import decode_market, encode_market
-from core.data.shared_cache import SharedCache, from_env
+from core.data.shared_cache import FOLLOWER_ERROR_TTL, SharedCache, from_env
 from tests.redis.redis_server import RedisServer, free_port, wait_until
 
 FORK = mp.get_context("fork")
@@ -299,6 +299,19 @@ def test_a_leaders_data_failure_reaches_the_waiting_processes(redis_server):
     ] * 2
     with pytest.raises(DataUnavailable, match="rate-limiting"):
         follower.single_flight("k", lambda: b"not called", ttl=60)
+    assert 25_000 < redis_server.client().pttl(leader.key("err", "k")) <= 30_000  # failure_ttl, like the breaker
+
+
+def test_a_non_transient_failure_is_kept_only_for_the_waiting_processes(redis_server):
+    """An input-like failure (no data for this market) is not remembered like a breaker: a short TTL only."""
+    cache = SharedCache.from_url(redis_server.url)
+
+    def no_data() -> bytes:
+        raise DataUnavailable("Bybit has no data for this market", "no_data", "bybit")
+
+    with pytest.raises(DataUnavailable):
+        cache.single_flight("k", no_data, ttl=60)
+    assert 0 < redis_server.client().pttl(cache.key("err", "k")) <= FOLLOWER_ERROR_TTL * 1000
 
 
 def test_any_other_exception_releases_the_lock_for_the_next_caller(redis_server):
