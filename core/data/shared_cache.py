@@ -133,6 +133,13 @@ class _Down:
 DOWN = _Down()
 
 
+class _Unreadable:
+    """Marker: a stored value the codec cannot read (treated as absent)."""
+
+
+UNREADABLE = _Unreadable()
+
+
 def _ms(seconds: float) -> int:
     """Seconds as whole milliseconds, at least 1 (Redis refuses PX 0)."""
     return max(1, int(round(seconds * 1000)))
@@ -406,7 +413,7 @@ class SharedCache:
             if isinstance(state, _Down):
                 return compute()
             blob, error, locked = state
-            if blob is not None and (value := self._decode(name, blob, codec)) is not DOWN:
+            if blob is not None and not isinstance(value := self._decode(name, blob, codec), _Unreadable):
                 return value
             if error is not None:
                 raise error_from_json(error)
@@ -428,13 +435,13 @@ class SharedCache:
         return value, error, lock is not None
 
     @staticmethod
-    def _decode(name: str, blob: bytes, codec: Codec[T]) -> T | _Down:
-        """``codec.decode(blob)``, or ``DOWN`` (logged) for bytes it cannot read (treated as absent)."""
+    def _decode(name: str, blob: bytes, codec: Codec[T]) -> T | _Unreadable:
+        """``codec.decode(blob)``, or ``UNREADABLE`` (logged) for bytes it cannot read (treated as absent)."""
         try:
             return codec.decode(blob)
         except (ValueError, TypeError) as error:
             LOG.warning("Unreadable shared value for %s (%s); computing it again.", name, error)
-            return DOWN
+            return UNREADABLE
 
     def _lead(self, lease: Lease, compute: Callable[[], T], ttl: float, codec: Codec[T]) -> T:
         """Compute under the lease (lock renewed meanwhile) and publish the outcome."""

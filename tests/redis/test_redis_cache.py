@@ -391,3 +391,15 @@ def test_unreachable_redis_from_the_start_works_locally(caplog):
             assert cache.get("k") is None
             assert cache.single_flight("k", lambda: b"local", ttl=60) == b"local"
     assert len(shared_warnings(caplog)) == 1
+
+
+def test_an_unreadable_value_is_computed_again_and_replaced(redis_server):
+    """Bytes the codec cannot read (another version, damage) count as absent: computed and overwritten."""
+    from core.data.bundled import DEFAULT_DATASET, load_bundled
+    from core.data.shared_services import MARKET_CODEC
+
+    market = load_bundled(DEFAULT_DATASET, "5m", "24h")
+    cache = SharedCache.from_url(redis_server.url)
+    assert cache.put("m", b"LQMD\x63garbage", ttl=60)
+    assert cache.single_flight("m", lambda: market, ttl=60, codec=MARKET_CODEC) is market
+    pd.testing.assert_frame_equal(decode_market(cache.get("m")).candles, market.candles, check_freq=False)
