@@ -1,0 +1,218 @@
+"""Heatmap page responsiveness in Chromium, as a user feels it (issue 15, item 4).
+
+Run: .venv/bin/python bench/bench_ux.py [--runs 5]
+
+Serves the app offline (tests/browser/serve_offline.py) on the bundled 3-day BTC sample and measures,
+median of ``--runs`` after one discarded warm-up:
+
+* a control change -> final paint: side, highlight (brightness), zoom, timeframe;
+* a fresh link -> painted heatmap (a new tab on a warm server).
+
+"Final paint" is the last change of the heatmap's pixels (the first Vega chart, or the canvas
+component): a script in the page compares a thumbnail of its canvases every frame and records when
+it last changed. A run ends once the app is idle: no running indicator, no DOM change in the main
+area and no pixel change for ``QUIET_MS`` (a condition waited on, not part of the figure).
+
+Works on both versions of the page: the Altair page (Streamlit widgets) and the canvas component
+(its own buttons, range input and mouse wheel), so before/after come from the same script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run",
+        "--disable-dev-shm-usage"]
+QUERY = "/?src=btc_2026-09"
+QUIET_MS = 1000
+TARGETS = {"control": 1.0, "fresh link": 2.5}
+
+# Runs in every document before the app's scripts: remember when the main area last changed
+# (DOM changes) and when the heatmap's pixels last changed (a Vega chart updates its canvas in
+# place, without any DOM change, so each frame a 48 x 32 thumbnail of the picture is compared).
+OBSERVER = """
+window.__lastMut = 0; window.__lastPaint = 0; window.__runsDone = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.attributeName === 'data-test-script-state' && r.target.getAttribute(r.attributeName) === 'notRunning')
+      window.__runsDone += 1;  // Streamlit finished a script run
+    const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+    if (el && el.closest('[data-testid="stMain"]')) window.__lastMut = performance.now();
+  }
+}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+const thumb = document.createElement('canvas'); thumb.width = 48; thumb.height = 32;
+const tctx = thumb.getContext('2d', {willReadFrequently: true});
+let last = '';
+(function watch() {
+  requestAnimationFrame(watch);  // first: an error below must not stop the watch
+  const heat = document.querySelector('.lh-root, [data-testid="stVegaLiteChart"]');
+  let sig = '';
+  for (const c of heat ? heat.querySelectorAll('canvas') : []) {
+    if (!c.width || !c.height) continue;
+    tctx.clearRect(0, 0, 48, 32); tctx.drawImage(c, 0, 0, 48, 32);
+    const px = tctx.getImageData(0, 0, 48, 32).data; let h = 0;
+    for (let i = 0; i < px.length; i += 1) h = (h * 31 + px[i]) | 0;
+    sig += c.width + 'x' + c.height + ':' + h + ';';
+  }
+  if (sig !== last) { last = sig; window.__lastPaint = performance.now(); }
+})();
+"""
+LAST = "Math.max(window.__lastMut, window.__lastPaint)"
+IDLE = f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
+  && performance.now() - Math.max({LAST}, window.__t0 || 0) > {QUIET_MS}"""
+COMPONENT = ".lh-root"
+
+
+def serve() -> tuple[subprocess.Popen, str]:
+    """The app on a free loopback port with the network cut (as the browser tests run it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, LIQMAP_CACHE_DIR=tempfile.mkdtemp(prefix="bench_ux_"))
+    proc = subprocess.Popen([sys.executable, "tests/browser/serve_offline.py", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def heatmap_ready(page) -> None:
+    """Wait until a heatmap picture (component canvas or Vega chart) is painted and the app is idle."""
+    page.wait_for_selector(f"{COMPONENT}[data-paint], [data-testid='stVegaLiteChart'] canvas", timeout=120_000)
+    page.wait_for_function(IDLE, timeout=120_000)
+
+
+def fresh_link(browser, url: str) -> float:
+    """Seconds from opening the link in a new tab to the last paint of the heatmap."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.add_init_script(OBSERVER)
+    page.goto(url + QUERY)
+    heatmap_ready(page)
+    seconds = page.evaluate("() => window.__lastPaint") / 1000
+    context.close()
+    return seconds
+
+
+def timed(page, action, expect: str) -> float:
+    """Seconds from ``action`` (a user input) to the heatmap's last pixel change.
+
+    ``expect`` is what the input causes first: "rerun" (a Streamlit script run finishes) or "paint"
+    (the canvas component repaints by itself); after that, the app must go idle.
+    """
+    page.evaluate("""() => { window.__t0 = performance.now(); window.__lastMut = 0; window.__lastPaint = 0;
+      window.__runs0 = window.__runsDone; const c = document.querySelector('.lh-root');
+      window.__paint0 = c ? c.dataset.paint : null; }""")
+    action()
+    if expect == "rerun":
+        page.wait_for_function("() => window.__runsDone > window.__runs0", timeout=120_000)
+    else:
+        page.wait_for_function("() => document.querySelector('.lh-root').dataset.paint !== window.__paint0",
+                               timeout=120_000)
+    page.wait_for_function(IDLE, timeout=120_000)
+    return page.evaluate("() => Math.max(window.__lastPaint - window.__t0, 0)") / 1000
+
+
+def controls(page) -> dict:
+    """One input per control, alternating between two values on each call."""
+    new = page.locator(COMPONENT).count() > 0
+    flip = {"n": 0}
+
+    def toggle(a, b):
+        flip["n"] += 1
+        return a if flip["n"] % 2 else b
+
+    def side():
+        if new:
+            page.locator(f"{COMPONENT} button[data-side='{toggle('long', 'both')}']").click()
+        else:
+            page.get_by_text(toggle("Longs only", "Longs + shorts"), exact=True).click()
+
+    def slider(label):
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).locator("input[type='range']")
+        thumb.focus()
+        thumb.press(toggle("ArrowLeft", "ArrowRight"))
+
+    def highlight():
+        if new:
+            rng = page.locator(f"{COMPONENT} input[type='range']")
+            rng.focus()
+            rng.press(toggle("ArrowRight", "ArrowLeft"))
+        else:
+            slider("Brightness")
+
+    def zoom():
+        if new:
+            box = page.locator(f"{COMPONENT} canvas.lh-heat").bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+            page.mouse.wheel(0, toggle(-240, 240))
+        else:
+            slider("Price range shown")
+
+    def timeframe():
+        box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Timeframe")
+        box.click()
+        page.get_by_role("option", name=toggle("15m", "5m"), exact=True).click()
+
+    first = "paint" if new else "rerun"
+    return {"side": (side, first), "highlight": (highlight, first), "zoom": (zoom, first),
+            "timeframe": (timeframe, "rerun")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    from playwright.sync_api import sync_playwright
+
+    proc, url = serve()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            cold = fresh_link(browser, url)  # first open: caches fill; reported, not in the median
+            fresh = [fresh_link(browser, url) for _ in range(runs)]
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.add_init_script(OBSERVER)
+            page.goto(url + QUERY)
+            heatmap_ready(page)
+            kind = "canvas component" if page.locator(COMPONENT).count() else "Altair charts"
+            results = {}
+            for name, (act, expect) in controls(page).items():
+                timed(page, act, expect)  # warm-up (the first 15m view computes its heatmap)
+                results[name] = [timed(page, act, expect) for _ in range(runs)]
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(f"Heatmap page ({kind}), bundled 3-day BTC 5m sample, Chromium 1440x900, median of {runs}")
+    for name, times in results.items():
+        med = statistics.median(times)
+        verdict = "ok" if med <= TARGETS["control"] else "OVER"
+        print(f"  {name:<11} control -> final paint  {med:5.2f} s  (runs {' '.join(f'{t:.2f}' for t in times)}; "
+              f"target <= {TARGETS['control']:.1f} s: {verdict})")
+    med = statistics.median(fresh)
+    verdict = "ok" if med <= TARGETS["fresh link"] else "OVER"
+    print(f"  fresh link -> painted heatmap  {med:5.2f} s  (min {min(fresh):.2f}, max {max(fresh):.2f}; first open "
+          f"{cold:.2f} s; target <= {TARGETS['fresh link']:.1f} s: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
