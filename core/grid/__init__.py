@@ -8,6 +8,8 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.grid.types": ("Heatmap", "Profile", "make_profile", "readonly"),
     "core.grid.engine": ("CrossingIndex", "compute_heatmap", "compute_profile"),
     "core.grid.aggregate": ("compute_aggregate",),
+    "core.grid.bands": ("DisplayGrid", "band_label", "band_levels", "colour_tops", "display_band_width",
+                        "display_grid", "grid_table", "highlight_percentile", "rebin"),
     "core.grid.figures": ("DEFAULT_WITHIN_PCT", "MAJOR_CLUSTERS", "find_clusters", "key_levels",
                           "long_short_imbalance", "near_price_usd", "nearest_clusters"),
     "core.grid.reading": ("NEAR_PCTS", "nearby_table", "plain_reading"),
