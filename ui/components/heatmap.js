@@ -1,0 +1,522 @@
+// The heatmap page's picture: heatmap, liquidation map (profile) and colour legend on canvases.
+//
+// Python (ui/components/heatmap.py) sends one gzipped message per data or model change
+// (core/charts/canvas.py: header JSON + USD per band per column for longs and shorts). Every
+// restyle happens here, without a Streamlit rerun: side, highlight, zoom and pan, crosshair.
+// Only the chosen side and highlight are reported back (debounced) so the link can keep them.
+// All text goes through textContent; numbers are formatted like core/format.py.
+
+const PAD = { right: 64, bottom: 22, top: 18 };   // axes: price at the right, time below; titles on top
+const PROFILE_W = 200;                              // liquidation map width (side by side)
+const NARROW = 640;                                 // below this width the two pictures stack
+const CANDLE_MIN_PX = 5;                            // candles need this many pixels per column
+const TAG_H = 15;                                   // height of a price tag at the right edge
+
+// ---- numbers as core/format.py writes them ------------------------------------------------
+export function fmtUsd(value) {
+  const v = Math.abs(value), sign = value < 0 ? "-" : "";
+  for (const [div, unit] of [[1e9, "B"], [1e6, "M"], [1e3, "K"]]) {
+    if (v >= div) {
+      const s = v / div;
+      return `${sign}$${s < 10 ? s.toFixed(1) : s.toFixed(0)}${unit}`;
+    }
+  }
+  return `${sign}$${v.toFixed(0)}`;
+}
+
+export function fmtPrice(v) {
+  const opts = (d) => ({ minimumFractionDigits: d, maximumFractionDigits: d });
+  if (v >= 1000) return v.toLocaleString("en-US", opts(0));
+  if (v >= 10) return v.toLocaleString("en-US", opts(2));
+  return v.toLocaleString("en-US", opts(4));
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n) => String(n).padStart(2, "0");
+function fmtTime(ms, withDay = true) {
+  const d = new Date(ms);
+  const hm = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+  return withDay ? `${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${hm}` : hm;
+}
+
+// ---- the message from Python --------------------------------------------------------------
+async function decode(data) {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const buf = await new Response(stream).arrayBuffer();
+  const n = new DataView(buf).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+  const start = 4 + n + ((4 - ((4 + n) % 4)) % 4);
+  const size = header.rows * header.cols;
+  header.long = new Float32Array(buf, start, size);
+  header.short = new Float32Array(buf, start + 4 * size, size);
+  return header;
+}
+
+// A key for "same message": length plus a sample of bytes (a rerun resends identical data).
+function fingerprint(data) {
+  const b = data instanceof Uint8Array ? data : new Uint8Array(data);
+  let h = b.length;
+  for (let i = 0; i < b.length; i += Math.max(1, b.length >> 10)) h = (h * 31 + b[i]) | 0;
+  return h;
+}
+
+// ---- small helpers ------------------------------------------------------------------------
+const clamp = (x, lo, hi) => Math.min(Math.max(x, lo), hi);
+
+// Round tick step for a span: 1, 2, 2.5 or 5 x 10^k giving about `count` ticks.
+function tickStep(span, count) {
+  const raw = span / Math.max(count, 1);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+function setupCanvas(canvas, w, h) {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
+}
+
+// ---- the picture ----------------------------------------------------------------------------
+class Picture {
+  constructor(root, report) {
+    this.root = root;
+    this.report = report;                    // (side, highlight) -> sent to Python, debounced
+    this.el = (cls) => root.querySelector(`.${cls}`);
+    this.heat = this.el("lh-heat");
+    this.prof = this.el("lh-prof");
+    this.ramp = this.el("lh-ramp");
+    this.tip = this.el("lh-tip");
+    this.m = null;                           // the decoded message
+    this.images = new Map();                 // "side|top" -> offscreen canvas (cols x rows)
+    this.hover = null;                       // {x, y} in heatmap plot pixels, or null
+    this.paints = 0;
+    this.bindControls();
+    this.bindPointer();
+    new ResizeObserver(() => this.draw()).observe(root);
+  }
+
+  setMessage(m) {
+    const first = this.m === null;
+    this.m = m;
+    this.images.clear();
+    if (first) {
+      this.side = m.side;
+      this.highlight = m.highlight;
+    }
+    this.resetView();
+    this.syncControls();
+    this.draw();
+  }
+
+  resetView() {
+    const m = this.m;
+    this.view = { c0: 0, c1: m.cols, p0: m.view.low, p1: m.view.high };
+  }
+
+  get top() {
+    return this.m.tops[this.side][Math.round(this.highlight)] || 1;
+  }
+
+  // -- controls: side buttons and the highlight range --
+  bindControls() {
+    for (const b of this.root.querySelectorAll("button[data-side]")) {
+      b.addEventListener("click", () => { this.side = b.dataset.side; this.changed(); });
+    }
+    this.range = this.root.querySelector("input[type=range]");
+    this.range.addEventListener("input", () => { this.highlight = Number(this.range.value); this.changed(); });
+    this.el("lh-reset").addEventListener("click", () => { this.resetView(); this.draw(); });
+  }
+
+  changed() {
+    this.syncControls();
+    this.draw();
+    this.report(this.side, this.highlight);
+  }
+
+  syncControls() {
+    for (const b of this.root.querySelectorAll("button[data-side]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.side === this.side));
+    }
+    this.range.value = String(this.highlight);
+  }
+
+  // -- zoom (wheel), pan (drag), reset (double-click), crosshair (hover) --
+  bindPointer() {
+    const c = this.heat;
+    c.addEventListener("wheel", (e) => {
+      if (!this.m) return;
+      e.preventDefault();
+      const { x, y, w, h } = this.local(e);
+      const f = Math.exp(clamp(e.deltaY, -300, 300) / 400);   // > 1 zooms out
+      const onPrice = x > w, onTime = y > h;                    // over an axis: that axis only
+      const v = this.view;
+      if (!onPrice) {
+        const c = v.c0 + (clamp(x, 0, w) / w) * (v.c1 - v.c0);
+        const span = clamp((v.c1 - v.c0) * f, Math.min(10, this.m.cols), this.m.cols);
+        v.c0 = c - (c - v.c0) * (span / (v.c1 - v.c0));
+        v.c1 = v.c0 + span;
+      }
+      if (!onTime) {
+        const p = v.p1 - (clamp(y, 0, h) / h) * (v.p1 - v.p0);
+        const span = clamp((v.p1 - v.p0) * f, this.m.band * 10, this.maxPrice() - this.m.edge0);
+        v.p0 = p - (p - v.p0) * (span / (v.p1 - v.p0));
+        v.p1 = v.p0 + span;
+      }
+      this.clampView();
+      this.hover = { x, y };
+      this.draw();
+    }, { passive: false });
+    let drag = null;
+    c.addEventListener("pointerdown", (e) => {
+      drag = { x: e.clientX, y: e.clientY, v: { ...this.view } };
+      c.setPointerCapture(e.pointerId);
+    });
+    c.addEventListener("pointermove", (e) => {
+      if (!this.m) return;
+      const { x, y, w, h } = this.local(e);
+      if (drag) {
+        const v = drag.v;
+        const dc = ((e.clientX - drag.x) / w) * (v.c1 - v.c0);
+        const dp = ((e.clientY - drag.y) / h) * (v.p1 - v.p0);
+        this.view = { c0: v.c0 - dc, c1: v.c1 - dc, p0: v.p0 + dp, p1: v.p1 + dp };
+        this.clampView();
+      }
+      this.hover = { x, y };
+      this.draw();
+    });
+    c.addEventListener("pointerup", () => { drag = null; });
+    c.addEventListener("pointerleave", () => { this.hover = null; this.draw(); });
+    c.addEventListener("dblclick", () => { this.resetView(); this.draw(); });
+  }
+
+  local(e) {
+    const r = this.heat.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top - PAD.top, w: r.width - PAD.right,
+             h: r.height - PAD.bottom - PAD.top };
+  }
+
+  maxPrice() { return this.m.edge0 + this.m.rows * this.m.band; }
+
+  clampView() {
+    const v = this.view, m = this.m;
+    const sc = v.c1 - v.c0, sp = v.p1 - v.p0;
+    v.c0 = clamp(v.c0, 0, m.cols - sc); v.c1 = v.c0 + sc;
+    v.p0 = clamp(v.p0, m.edge0, this.maxPrice() - sp); v.p1 = v.p0 + sp;
+  }
+
+  // -- colours: the grid of the chosen side coloured into an offscreen image (cached) --
+  image() {
+    const m = this.m, top = this.top, key = `${this.side}|${top}`;
+    if (this.images.has(key)) return this.images.get(key);
+    const img = new OffscreenCanvas(m.cols, m.rows);
+    const ctx = img.getContext("2d");
+    const pixels = ctx.createImageData(m.cols, m.rows);
+    const px = pixels.data, L = m.long, S = m.short, ramp = m.ramp;
+    const useL = this.side !== "short", useS = this.side !== "long";
+    for (let r = 0; r < m.rows; r++) {
+      const y = m.rows - 1 - r;                    // row 0 is the lowest band: bottom of the image
+      for (let c = 0; c < m.cols; c++) {
+        const i = r * m.cols + c;
+        const v = (useL ? L[i] : 0) + (useS ? S[i] : 0);
+        if (!(v > 0)) continue;                    // empty: transparent (the dark background)
+        const rgb = ramp[Math.min(255, Math.round((v / top) * 255))];
+        const o = 4 * (y * m.cols + c);
+        px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255;
+      }
+    }
+    ctx.putImageData(pixels, 0, 0);
+    if (this.images.size > 8) this.images.clear();
+    this.images.set(key, img);
+    return img;
+  }
+
+  // -- layout: side by side, or stacked on a narrow screen --
+  layout() {
+    const width = this.root.clientWidth;
+    const narrow = width < NARROW;
+    this.root.classList.toggle("lh-narrow", narrow);
+    const heatW = narrow ? width : Math.max(width - PROFILE_W - 8, 200);
+    const heatH = narrow ? 340 : clamp(Math.round(heatW * 0.52), 320, 470);
+    return { heatW, heatH, profW: narrow ? width : PROFILE_W, profH: narrow ? 240 : heatH, narrow };
+  }
+
+  draw() {
+    if (!this.m || !this.root.isConnected) return;
+    const L = this.layout();
+    this.drawHeat(L.heatW, L.heatH);
+    this.drawProfile(L.profW, L.profH, L.narrow);
+    this.drawLegend(L.heatW);
+    this.drawTip(L);
+    this.root.dataset.paint = String(++this.paints);   // tests and the bench wait on this
+  }
+
+  // price <-> pixel for a panel of plot height h (both pictures share the price axis)
+  yOf(p, h) { return PAD.top + ((this.view.p1 - p) / (this.view.p1 - this.view.p0)) * h; }
+
+  drawHeat(W, H) {
+    const m = this.m, v = this.view, ctx = setupCanvas(this.heat, W, H);
+    const w = W - PAD.right, h = H - PAD.bottom - PAD.top;
+    ctx.fillStyle = `rgb(${m.ramp[0].join(",")})`;
+    ctx.fillRect(0, PAD.top, w, h);
+    ctx.fillStyle = "#e6e8ef"; ctx.font = "bold 11px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+    ctx.fillText("Where positions would be liquidated, over time", 0, PAD.top / 2);
+    // the coloured grid: source rectangle = the visible columns and bands
+    ctx.imageSmoothingEnabled = false;
+    const sy = m.rows - (v.p1 - m.edge0) / m.band, sh = (v.p1 - v.p0) / m.band;
+    ctx.drawImage(this.image(), v.c0, sy, v.c1 - v.c0, sh, 0, PAD.top, w, h);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(0, PAD.top, w, h); ctx.clip();
+    this.drawPrice(ctx, w, h);
+    this.drawCrosshair(ctx, w, h);
+    ctx.restore();
+    this.drawAxes(ctx, w, h);
+    this.drawTags(ctx, w, h);
+  }
+
+  xOf(c, w) { return ((c - this.view.c0) / (this.view.c1 - this.view.c0)) * w; }
+
+  // candles where each column has room for one, else the close as a line
+  drawPrice(ctx, w, h) {
+    const m = this.m, v = this.view;
+    const pxPer = w / (v.c1 - v.c0);
+    const first = Math.max(0, Math.floor(v.c0)), last = Math.min(m.cols - 1, Math.ceil(v.c1));
+    if (pxPer >= CANDLE_MIN_PX) {
+      const body = Math.max(1, Math.floor(pxPer * 0.6));
+      for (let c = first; c <= last; c++) {
+        const x = this.xOf(c + 0.5, w), up = m.close[c] >= m.open[c];
+        ctx.strokeStyle = ctx.fillStyle = up ? "#f4f4f4" : "#8b93a7";
+        ctx.beginPath(); ctx.moveTo(x, this.yOf(m.high[c], h)); ctx.lineTo(x, this.yOf(m.low[c], h)); ctx.stroke();
+        const y0 = this.yOf(Math.max(m.open[c], m.close[c]), h), y1 = this.yOf(Math.min(m.open[c], m.close[c]), h);
+        ctx.fillRect(x - body / 2, y0, body, Math.max(1, y1 - y0));
+      }
+      this.root.dataset.priceStyle = "candles";
+    } else {
+      ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1.3;
+      ctx.beginPath();
+      for (let c = first; c <= last; c++) {
+        const x = this.xOf(c + 1, w), y = this.yOf(m.close[c], h);
+        c === first ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
+      }
+      ctx.stroke();
+      this.root.dataset.priceStyle = "line";
+    }
+  }
+
+  // the cell under the cursor: column, band, and the heatmap's USD there (both sides)
+  cellAt(x, y, w, h) {
+    const m = this.m, v = this.view;
+    if (x < 0 || x > w || y < 0 || y > h) return null;
+    const c = Math.floor(v.c0 + (x / w) * (v.c1 - v.c0));
+    const p = v.p1 - (y / h) * (v.p1 - v.p0);
+    const r = Math.floor((p - m.edge0) / m.band);
+    if (c < 0 || c >= m.cols || r < 0 || r >= m.rows) return null;
+    const i = r * m.cols + c;
+    return { c, r, p, long: m.long[i], short: m.short[i] };
+  }
+
+  drawCrosshair(ctx, w, h) {
+    if (!this.hover) return;
+    const { x, y } = this.hover;
+    if (x < 0 || x > w || y < 0 || y > h) return;
+    ctx.strokeStyle = "rgba(255,255,255,0.55)"; ctx.lineWidth = 1; ctx.setLineDash([3, 3]);
+    ctx.beginPath(); ctx.moveTo(x, PAD.top); ctx.lineTo(x, PAD.top + h);
+    ctx.moveTo(0, y + PAD.top); ctx.lineTo(w, y + PAD.top); ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  drawAxes(ctx, w, h) {
+    const m = this.m, v = this.view;
+    ctx.font = "11px sans-serif"; ctx.fillStyle = "#c9ccd6"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+    const step = tickStep(v.p1 - v.p0, Math.max(3, Math.floor(h / 60)));
+    for (let p = Math.ceil(v.p0 / step) * step; p <= v.p1; p += step) {
+      ctx.fillText(fmtPrice(p), w + 4, this.yOf(p, h));
+    }
+    ctx.textBaseline = "top"; ctx.textAlign = "center";
+    const n = Math.max(2, Math.floor(w / 120));
+    const cStep = Math.max(1, Math.round((v.c1 - v.c0) / n));
+    for (let c = Math.ceil(v.c0 / cStep) * cStep; c < v.c1; c += cStep) {
+      const x = this.xOf(c, w);
+      if (x < 30 || x > w - 30 || c >= m.cols) continue;
+      ctx.fillText(fmtTime(m.starts[c]), x, PAD.top + h + 5);
+    }
+  }
+
+  // key levels of the sides shown and the price, as tags at the right edge that never overlap
+  drawTags(ctx, w, h) {
+    const m = this.m;
+    const tags = m.levels
+      .filter((l) => this.side === "both" || l.side === this.side)
+      .map((l) => ({ y: this.yOf((l.low + l.high) / 2, h), text: fmtUsd(l.usd), color: m.colors[l.side] }))
+      .concat([{ y: this.yOf(m.price, h), text: fmtPrice(m.price), color: m.colors.price, price: true }])
+      .filter((t) => t.y >= PAD.top && t.y <= PAD.top + h)
+      .sort((a, b) => a.y - b.y);
+    // push tags apart: downwards first, then back up from the bottom edge
+    for (let i = 0; i < tags.length; i++) tags[i].at = Math.max(tags[i].y, i ? tags[i - 1].at + TAG_H : PAD.top + TAG_H / 2);
+    for (let i = tags.length - 1; i >= 0; i--) {
+      const limit = i === tags.length - 1 ? PAD.top + h - TAG_H / 2 : tags[i + 1].at - TAG_H;
+      tags[i].at = Math.min(tags[i].at, limit);
+    }
+    ctx.font = "bold 11px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+    for (const t of tags) {
+      ctx.strokeStyle = t.color; ctx.lineWidth = 1; ctx.setLineDash(t.price ? [] : [4, 3]);
+      ctx.beginPath(); ctx.moveTo(w - 40, t.y); ctx.lineTo(w, t.y); ctx.lineTo(w + 4, t.at); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = t.color;
+      ctx.fillRect(w + 4, t.at - TAG_H / 2 + 1, PAD.right - 5, TAG_H - 2);
+      ctx.fillStyle = t.price ? "#111" : "#fff";
+      ctx.fillText(t.text, w + 7, t.at);
+    }
+  }
+
+  // the liquidation map at the last candle: bars per band, one USD axis; cumulative as labelled lines
+  drawProfile(W, H, narrow) {
+    const m = this.m, v = this.view, ctx = setupCanvas(this.prof, W, H);
+    const h = H - PAD.bottom - PAD.top, w = W - 8, c = m.cols - 1;
+    const r0 = Math.max(0, Math.floor((v.p0 - m.edge0) / m.band));
+    const r1 = Math.min(m.rows - 1, Math.floor((v.p1 - m.edge0) / m.band));
+    const showL = this.side !== "short", showS = this.side !== "long";
+    let maxBar = 0;
+    for (let r = r0; r <= r1; r++) {
+      const i = r * m.cols + c;
+      maxBar = Math.max(maxBar, showL ? m.long[i] : 0, showS ? m.short[i] : 0);
+    }
+    maxBar = maxBar || 1;
+    const ph = h;
+    ctx.fillStyle = "#e6e8ef"; ctx.font = "bold 11px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+    ctx.fillText(`Liquidation map now (${fmtTime(m.ends[c])} UTC)`, 0, PAD.top / 2);
+    const yScale = (p) => PAD.top + ((v.p1 - p) / (v.p1 - v.p0)) * ph;
+    for (let r = r0; r <= r1; r++) {
+      const i = r * m.cols + c, lo = m.edge0 + r * m.band;
+      const yTop = yScale(lo + m.band), hgt = Math.max(1, yScale(lo) - yTop - 0.5);
+      for (const [on, arr, col] of [[showL, m.long, m.colors.long], [showS, m.short, m.colors.short]]) {
+        if (!on || !(arr[i] > 0)) continue;
+        ctx.fillStyle = col;
+        ctx.fillRect(0, yTop, (arr[i] / maxBar) * w, hgt);
+      }
+    }
+    this.highlightBand(ctx, w, yScale);
+    // cumulative: what a move from the price to that band would liquidate, one line per side
+    ctx.font = "10px sans-serif"; ctx.textBaseline = "middle";
+    const cum = (arr, from, to, dir) => {
+      const pts = []; let total = 0;
+      for (let r = from; dir > 0 ? r <= to : r >= to; r += dir) { total += arr[r * m.cols + c]; pts.push([r, total]); }
+      return pts;
+    };
+    const rp = Math.floor((m.price - m.edge0) / m.band);
+    const lines = [];
+    if (showL) lines.push([cum(m.long, rp, 0, -1), m.colors.long, "longs"]);
+    if (showS) lines.push([cum(m.short, rp, m.rows - 1, 1), m.colors.short, "shorts"]);
+    const inView = (pts) => pts.filter(([r]) => r >= r0 && r <= r1);
+    const maxCum = Math.max(1, ...lines.map(([pts]) => Math.max(0, ...inView(pts).map(([, t]) => t))));
+    for (const [pts, col, name] of lines) {
+      const vis = inView(pts);
+      if (!vis.length) continue;
+      ctx.strokeStyle = col; ctx.lineWidth = 1.5; ctx.setLineDash([2, 2]);
+      ctx.beginPath();
+      vis.forEach(([r, t], k) => {
+        const x = (t / maxCum) * w, y = yScale(m.edge0 + (r + 0.5) * m.band);
+        k ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+      });
+      ctx.stroke(); ctx.setLineDash([]);
+      const [rEnd, tEnd] = vis[vis.length - 1];
+      const yEnd = clamp(yScale(m.edge0 + (rEnd + 0.5) * m.band), PAD.top + 8, PAD.top + ph - 8);
+      ctx.fillStyle = col; ctx.textAlign = "right";
+      ctx.fillText(`all ${name} to here: ${fmtUsd(tEnd)}`, w, yEnd + (name === "longs" ? -10 : 10));
+    }
+    // the price
+    ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1;
+    const yp = yScale(m.price);
+    ctx.beginPath(); ctx.moveTo(0, yp); ctx.lineTo(w, yp); ctx.stroke();
+    // one x-axis for the bars
+    ctx.fillStyle = "#c9ccd6"; ctx.font = "11px sans-serif"; ctx.textBaseline = "top";
+    ctx.textAlign = "left"; ctx.fillText("$0", 0, PAD.top + ph + 5);
+    ctx.textAlign = "right"; ctx.fillText(`${fmtUsd(maxBar)} per ${m.bandLabel}`, w, PAD.top + ph + 5);
+    this.maxBar = maxBar;
+  }
+
+  // the band under the heatmap crosshair, outlined on the liquidation map
+  highlightBand(ctx, w, yScale) {
+    if (!this.hover) return;
+    const L = this.layout(), hw = L.heatW - PAD.right, hh = L.heatH - PAD.bottom - PAD.top;
+    const cell = this.cellAt(this.hover.x, this.hover.y, hw, hh);
+    if (!cell) return;
+    const lo = this.m.edge0 + cell.r * this.m.band;
+    ctx.strokeStyle = "rgba(255,255,255,0.8)"; ctx.lineWidth = 1;
+    ctx.strokeRect(0.5, yScale(lo + this.m.band), w - 1, Math.max(2, yScale(lo) - yScale(lo + this.m.band)));
+  }
+
+  // the colour legend under the heatmap: $0 .. top of the scale, and the unit in words
+  drawLegend(W) {
+    const m = this.m, lo = this.el("lh-legend-lo"), hi = this.el("lh-legend-hi");
+    const sides = { both: "longs + shorts", long: "longs", short: "shorts" }[this.side];
+    lo.textContent = "$0";
+    hi.textContent = `${fmtUsd(this.top)} or more`;
+    this.el("lh-legend-row").style.width = `${W}px`;
+    const rw = Math.max(40, W - lo.offsetWidth - hi.offsetWidth - 12);
+    const ctx = setupCanvas(this.ramp, rw, 12);
+    for (let i = 0; i < 256; i++) {
+      ctx.fillStyle = `rgb(${m.ramp[i].join(",")})`;
+      ctx.fillRect((i / 256) * rw, 0, rw / 256 + 1, 12);
+    }
+    this.el("lh-legend-text").textContent =
+      `Colour = estimated USD of ${sides} that would be liquidated in each ${m.bandLabel} price band ` +
+      `(model estimate). The scale is fixed for this window, so colours compare across zooms.`;
+  }
+
+  // crosshair read-out: time, price, long and short USD in the band at the cursor
+  drawTip(L) {
+    const tip = this.tip, m = this.m;
+    const hw = L.heatW - PAD.right, hh = L.heatH - PAD.bottom - PAD.top;
+    const cell = this.hover && this.cellAt(this.hover.x, this.hover.y, hw, hh);
+    if (!cell) { tip.hidden = true; return; }
+    const lo = m.edge0 + cell.r * m.band;
+    const rows = [
+      ["Time", `${fmtTime(m.starts[cell.c])} – ${fmtTime(m.ends[cell.c], false)} UTC`],
+      ["Price", `${fmtPrice(cell.p)} (band ${fmtPrice(lo)} – ${fmtPrice(lo + m.band)})`],
+      ["Longs", `${fmtUsd(cell.long)} per ${m.bandLabel} band`],
+      ["Shorts", `${fmtUsd(cell.short)} per ${m.bandLabel} band`],
+    ];
+    tip.replaceChildren(...rows.map(([k, val]) => {
+      const row = document.createElement("div");
+      const key = document.createElement("b"); key.textContent = `${k} `;
+      const span = document.createElement("span"); span.textContent = val;
+      span.dataset.field = k.toLowerCase();
+      row.append(key, span);
+      return row;
+    }));
+    tip.hidden = false;
+    const left = this.hover.x + 14 + 230 > hw ? this.hover.x - 244 : this.hover.x + 14;
+    tip.style.left = `${Math.max(0, left)}px`;
+    tip.style.top = `${clamp(this.hover.y + PAD.top + 14, 0, hh - 70)}px`;
+  }
+}
+
+// ---- Streamlit entry point -------------------------------------------------------------------
+// Called on mount and whenever Python sends new data. The Picture lives on the root element so a
+// rerun with the same data keeps the user's zoom, side and highlight.
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const root = parentElement.querySelector(".lh-root");
+  if (!root.picture) {
+    let timer = null;
+    root.picture = new Picture(root, (side, highlight) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => setStateValue("view", { side, highlight }), 600);
+    });
+  }
+  if (!data) return;
+  const key = fingerprint(data);
+  if (root.dataset.message === String(key)) return;
+  root.dataset.message = String(key);
+  decode(data).then((m) => root.picture.setMessage(m));
+}
