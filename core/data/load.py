@@ -17,76 +17,22 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import pandas as pd
 
 from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
 from core.data.bundled import BUNDLED, DEFAULT_DATASET, load_bundled
-from core.data.cache import SingleFlightCache, time_bucket
+from core.data.cache import time_bucket
 from core.data.errors import DataUnavailable
 from core.data.depth import Depth
-from core.data.live import ClientPool, check_choices, exchange_title, fetch_depth, fetch_live
+from core.data.live import check_choices, exchange_title, fetch_depth, fetch_live
 from core.data.market import MarketData
 from core.data.progress import HeldProgress, Progress
-from core.data.store import SnapshotStore, describe_age
+from core.data.services import DataServices, default_services, set_default_services, utc_now  # noqa: F401
+from core.data.store import describe_age
 
 SOURCE_CHOICES: tuple[str, ...] = ("auto", "live", "snapshot", "bundled")
 FALLBACK_TIMEFRAME = "5m"
-
-
-def utc_now() -> pd.Timestamp:
-    """The current time, UTC."""
-    return pd.Timestamp.now(tz="UTC")
-
-
-@dataclass(frozen=True)
-class DataServices:
-    """Everything the live path needs: clients, the result cache, the last-good store, a clock.
-
-    Parameters
-    ----------
-    clients
-        One ccxt client per exchange.
-    cache
-        Single-flight TTL cache with the per-exchange circuit breaker (markets and depth).
-    store
-        Last-good snapshots on disk.
-    clock
-        Returns "now" (UTC); the live window ends there.
-    """
-
-    clients: ClientPool = field(default_factory=ClientPool)
-    cache: SingleFlightCache = field(default_factory=SingleFlightCache)
-    store: SnapshotStore = field(default_factory=SnapshotStore)
-    clock: Callable[[], pd.Timestamp] = utc_now
-
-
-_DEFAULT: list[DataServices] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
-def default_services() -> DataServices:
-    """The process-wide services, built on first use."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(DataServices())
-        return _DEFAULT[0]
-
-
-def set_default_services(services: DataServices | None) -> DataServices | None:
-    """Replace the process-wide services; ``None`` goes back to building them on first use.
-
-    A seam for tests and the load-test launcher (fake exchanges, a fake clock): the app itself
-    never calls it. Returns the services that were in place (None if none were built yet).
-    """
-    with _DEFAULT_LOCK:
-        previous = _DEFAULT[0] if _DEFAULT else None
-        _DEFAULT.clear()
-        if services is not None:
-            _DEFAULT.append(services)
-        return previous
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,3 +320,4 @@ def order_book_depth(exchange: str, symbol: str, *, services: DataServices | Non
     svc = services or default_services()
     key = ("depth", exchange, symbol, time_bucket(svc.clock()))
     return svc.cache.get(key, lambda: fetch_depth(exchange, symbol, pool=svc.clients), breaker=exchange)
+
