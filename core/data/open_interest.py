@@ -111,7 +111,8 @@ def fetch_open_interest_usd(
     notes: list[str] = []
     reach = history_reach(exchange, step)
     if reach is not None:
-        near_limit = LIMITS[exchange].oi_history is not None and start < now - reach + pd.Timedelta(days=1)
+        first_asked = start if fetch_from is None else max(start, fetch_from - step)
+        near_limit = LIMITS[exchange].oi_history is not None and first_asked < now - reach + pd.Timedelta(days=1)
         clock = exchange_clock(session, candles, timeframe, now) if near_limit else now
         earliest = (clock - reach + step).ceil(step)
         if start < earliest:
