@@ -80,12 +80,6 @@ def _read(key: str, table: str) -> pd.DataFrame:
     return frame
 
 
-def dataset_span(key: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last candle open time of a bundled dataset."""
-    idx = _read(key, "candles").index
-    return idx[0], idx[-1]
-
-
 def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: str | None = None) -> MarketData:
     """Load a bundled dataset as ``MarketData`` (source "bundled"), never touching the network.
 

@@ -93,7 +93,7 @@ def describe_failure(error: BaseException, exchange: str, probe: "HttpProbe", wh
         return fail(region_block_message(exchange, status, probe.body), "geo_blocked")
     if status == 418:
         return fail(
-            f"{name} has temporarily banned this server for too many requests (HTTP 418)", "rate_limited",
+            f"{name} has temporarily banned this address for too many requests (HTTP 418)", "rate_limited",
             wait if wait is not None else FIRST_BAN,
         )
     http = f" (HTTP {status})" if status and status != 200 else ""

@@ -118,7 +118,7 @@ def fetch_open_interest_usd(
         if start < earliest:
             start = earliest
             notes.append(
-                f"{name} serves open interest every {period} for the last {_span_words(reach)} only: "
+                f"{name} serves open interest for the last {_span_words(reach)} only (every {period}): "
                 f"candles before {earliest:%Y-%m-%d %H:%M} UTC have none"
             )
     if fetch_from is not None:

@@ -180,7 +180,7 @@ def region_block_message(exchange: str, status: int, body: str = "") -> str:
     name = exchange_title(exchange)
     still = "the other exchanges, saved data, the bundled samples and file uploads still work"
     if status == 451:
-        return (f"{name} refuses requests from this server's region (HTTP 451), likely because the app is "
+        return (f"{name} refuses requests from this region (HTTP 451), likely because the app is "
                 f"hosted in a country {name} does not serve, such as the USA; {still}")
     if exchange == "bybit" and status == 403:
         via = "its CloudFront CDN" if "cloudfront" in body.lower() else "its CDN"
