@@ -24,7 +24,7 @@ EXCHANGE = "binanceusdm"
 QUOTES: tuple[str, ...] = ("USDT", "USDC", "FDUSD", "BUSD")
 
 _NAME_RE = re.compile(r"^([A-Z0-9]{2,30})-([A-Za-z0-9]{1,30})-\d{4}-\d{2}(?:-\d{2})?\.(?:csv|zip)$", re.IGNORECASE)
-_RAW_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
+RAW_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
 _UNIFIED_SYMBOL_RE = re.compile(r"^([A-Z0-9]{1,25})/([A-Z0-9]{2,10})(?::([A-Z0-9]{2,10}))?$")
 _CONTROL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -66,7 +66,7 @@ def unified_symbol(raw: str) -> str | None:
     if _UNIFIED_SYMBOL_RE.match(token):
         base, quote, settle = _UNIFIED_SYMBOL_RE.match(token).groups()
         return f"{base}/{quote}:{settle or quote}"
-    if not _RAW_SYMBOL_RE.match(token):
+    if not RAW_SYMBOL_RE.match(token):
         return None
     for quote in QUOTES:
         if token.endswith(quote) and len(token) > len(quote):
@@ -86,7 +86,7 @@ def symbol_from_name(name: str) -> tuple[str | None, str | None]:
 # Reading raw inputs (paths, bytes, zips)
 
 
-def _read_inputs(files: Iterable[FileInput], max_bytes: int) -> list[tuple[str, bytes]]:
+def read_inputs(files: Iterable[FileInput], max_bytes: int) -> list[tuple[str, bytes]]:
     """Materialise the inputs as (name, bytes), enforcing the total size limit."""
     if isinstance(files, (str, os.PathLike)) or (isinstance(files, tuple) and len(files) == 2
                                                   and isinstance(files[1], (bytes, bytearray))):

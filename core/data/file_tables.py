@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.data.file_inputs import _RAW_SYMBOL_RE, FileImportError, check_csv_text, safe_text, symbol_from_name
+from core.data.file_inputs import RAW_SYMBOL_RE, FileImportError, check_csv_text, safe_text, symbol_from_name
 
 KLINES_COLUMNS: tuple[str, ...] = (
     "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "count",
@@ -29,14 +29,14 @@ _US_THRESHOLD = 1e14  # ms timestamps are ~1.7e12 today; microseconds ~1.7e15
 _MIN_MS, _MAX_MS = 1_230_768_000_000, 4_102_444_800_000  # 2009-01-01 .. 2100-01-01
 
 @dataclass(frozen=True)
-class _Klines:
+class Klines:
     name: str
     frame: pd.DataFrame  # columns open_time_ms, close_time_ms, open, high, low, close, volume
     symbol: str | None  # raw exchange id from the file name
 
 
 @dataclass(frozen=True)
-class _Metrics:
+class Metrics:
     name: str
     frame: pd.DataFrame  # columns time (UTC), oi_usd, long_short_ratio
     symbol: str | None
@@ -119,11 +119,11 @@ def _read_table(name: str, body: bytes, columns: tuple[str, ...], has_header: bo
     return result
 
 
-def _count_rows(body: bytes) -> int:
+def count_rows(body: bytes) -> int:
     return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
 
 
-def _parse_klines(name: str, body: bytes, has_header: bool, n_cols: int) -> _Klines:
+def _parse_klines(name: str, body: bytes, has_header: bool, n_cols: int) -> Klines:
     columns = KLINES_COLUMNS[:n_cols]
     table = _read_table(name, body, columns, has_header, numeric=columns)
     open_ms = _to_ms(table["open_time"].to_numpy())
@@ -133,10 +133,10 @@ def _parse_klines(name: str, body: bytes, has_header: bool, n_cols: int) -> _Kli
     frame = pd.DataFrame(prices, columns=["open", "high", "low", "close", "volume"])
     frame.insert(0, "close_time_ms", close_ms)
     frame.insert(0, "open_time_ms", open_ms)
-    return _Klines(name=name, frame=frame, symbol=symbol_from_name(name)[0])
+    return Klines(name=name, frame=frame, symbol=symbol_from_name(name)[0])
 
 
-def _parse_metrics(name: str, body: bytes, has_header: bool) -> _Metrics:
+def _parse_metrics(name: str, body: bytes, has_header: bool) -> Metrics:
     numeric = METRICS_COLUMNS[2:]
     table = _read_table(name, body, METRICS_COLUMNS, has_header, numeric=numeric)
     stamps = table["create_time"].str.strip()
@@ -149,7 +149,7 @@ def _parse_metrics(name: str, body: bytes, has_header: bool) -> _Metrics:
         )
     times = pd.to_datetime(stamps.where(stamps != "", None), format="%Y-%m-%d %H:%M:%S", utc=True, errors="coerce")
     symbols = {s.strip().upper() for s in table["symbol"] if s.strip()}
-    bad_symbols = [s for s in symbols if not _RAW_SYMBOL_RE.match(s)]
+    bad_symbols = [s for s in symbols if not RAW_SYMBOL_RE.match(s)]
     if bad_symbols:
         raise FileImportError(f"{safe_text(name)}: column symbol holds {safe_text(bad_symbols[0], 20)}, not a symbol")
     if len(symbols) > 1:
@@ -165,10 +165,10 @@ def _parse_metrics(name: str, body: bytes, has_header: bool) -> _Metrics:
         "oi_usd": np.where(np.isfinite(oi) & (oi > 0), oi, np.nan),
         "long_short_ratio": np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.nan),
     })
-    return _Metrics(name=name, frame=frame, symbol=file_symbol or name_symbol)
+    return Metrics(name=name, frame=frame, symbol=file_symbol or name_symbol)
 
 
-def parse_csv(name: str, data: bytes) -> _Klines | _Metrics:
+def parse_csv(name: str, data: bytes) -> Klines | Metrics:
     """Recognise and parse one CSV (klines or metrics); raises ``FileImportError`` otherwise.
 
     Parameters

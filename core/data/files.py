@@ -53,16 +53,16 @@ from core.data.file_inputs import (  # noqa: F401 - re-exported: the public name
     symbol_from_name,
     unified_symbol,
     zip_csv_members,
-    _read_inputs,
+    read_inputs,
 )
-from core.data.file_tables import KLINES_COLUMNS, METRICS_COLUMNS, _count_rows, _Klines, _Metrics, parse_csv  # noqa: F401
+from core.data.file_tables import KLINES_COLUMNS, METRICS_COLUMNS, count_rows, Klines, Metrics, parse_csv  # noqa: F401
 from core.data.market import MarketData, align_open_interest, bytes_id, clean_candles, resample_candles
 
 # ----------------------------------------------------------------------------------------------
 # Merging
 
 
-def _resolve_symbol(pieces: list[_Klines | _Metrics], symbol: str | None) -> str:
+def _resolve_symbol(pieces: list[Klines | Metrics], symbol: str | None) -> str:
     """The one ccxt symbol of all files (file names / metrics rows), checked against ``symbol``."""
     found = {p.symbol for p in pieces if p.symbol}
     unified = {unified_symbol(s) or s for s in found}
@@ -116,7 +116,7 @@ def _describe_step(step: pd.Timedelta) -> str:
     return f"{minutes:g} minute(s)" if minutes < 60 else f"{minutes / 60:g} hour(s)"
 
 
-def _merge_klines(pieces: list[_Klines]) -> tuple[pd.DataFrame, int]:
+def _merge_klines(pieces: list[Klines]) -> tuple[pd.DataFrame, int]:
     """All klines as one frame on a UTC index (sorted, stable); rows with bad times dropped (counted)."""
     frame = pd.concat([p.frame for p in pieces], ignore_index=True)
     lengths = frame["close_time_ms"] - frame["open_time_ms"] + 1
@@ -154,7 +154,7 @@ def _choose_timeframe(step: pd.Timedelta, timeframe: str | None) -> tuple[str, b
     )
 
 
-def _open_interest(metrics: list[_Metrics]) -> tuple[pd.Series, pd.Series | None]:
+def _open_interest(metrics: list[Metrics]) -> tuple[pd.Series, pd.Series | None]:
     """OI (USD) and long/short ratio series from metrics pieces (sorted, last duplicate wins)."""
     frame = pd.concat([m.frame for m in metrics], ignore_index=True).dropna(subset=["time"])
     frame = frame.sort_values("time", kind="stable").drop_duplicates("time", keep="last").set_index("time")
@@ -203,7 +203,7 @@ def load_files(
     FileImportError
         For anything that is not usable, with the reason in plain words.
     """
-    inputs = _read_inputs(files, max_bytes)
+    inputs = read_inputs(files, max_bytes)
     csvs: list[tuple[str, bytes]] = []
     skipped_members = 0
     n_zips = 0
@@ -223,9 +223,9 @@ def load_files(
             raise FileImportError(f"too many files: at most {MAX_FILES:,} at once")
 
     total_rows = 0
-    pieces: list[_Klines | _Metrics] = []
+    pieces: list[Klines | Metrics] = []
     for name, data in csvs:
-        total_rows += _count_rows(data)
+        total_rows += count_rows(data)
         if total_rows > max_rows:
             raise FileImportError(
                 f"too many rows: more than {max_rows:,} in total; upload fewer days or a coarser interval"
@@ -236,10 +236,10 @@ def load_files(
                      upload=upload)
 
 
-def _assemble(pieces: list[_Klines | _Metrics], timeframe: str | None, symbol: str | None,
+def _assemble(pieces: list[Klines | Metrics], timeframe: str | None, symbol: str | None,
               n_inputs: int, n_zips: int, skipped_members: int, upload: str) -> MarketData:
-    klines = [p for p in pieces if isinstance(p, _Klines)]
-    metrics = [p for p in pieces if isinstance(p, _Metrics)]
+    klines = [p for p in pieces if isinstance(p, Klines)]
+    metrics = [p for p in pieces if isinstance(p, Metrics)]
     if not klines:
         raise FileImportError("no klines (candle) file among the files; the metrics files alone have no prices")
     unified = _resolve_symbol(pieces, symbol)
