@@ -10,13 +10,16 @@ okx             100         /api/v5/rubik/stat/contracts/open-interest-history: 
                             100 rows, and only the latest 1,440 entries of a period
 ==============  ==========  =====================================================================
 
-Liquidation prices: the model (core/model) uses Binance's isolated-margin formula ("Liquidation
-Price Calculation", binance.com futures FAQ) for every exchange. Bybit ("Liquidation Price",
-Bybit help centre, USDT perpetual, isolated margin) and OKX ("Isolated margin liquidation price",
-OKX help centre) state the same idea, the price at which the position margin falls to the
-maintenance margin, but with their own maintenance tiers, and Bybit counts the closing fee;
-those formulas were not checked line by line here, so ``LIQUIDATION_NOTE`` says on the page that
-Binance's formula is used.
+Liquidation prices: the model (core/model) uses Binance's isolated-margin formula for every
+exchange. Bybit documents its own ("Liquidation Price (USDT Contract)", Bybit help centre,
+isolated margin): LP = entry -/+ (initial margin - maintenance margin) / size, with
+IM = value / leverage and MM = value x MMR - MM deduction, i.e. per unit
+entry x (1 -/+ 1/leverage +/- MMR) -/+ deduction / size. Binance's is
+entry x (1 -/+ 1/leverage) / (1 -/+ MMR) -/+ cum / (size x (1 -/+ MMR)): the two differ by a term of
+order MMR / leverage (for 50x at 0.5%: 0.01% of the price). ``bybit_liquidation_price`` writes
+Bybit's formula; the model does not use it yet (``LIQUIDATION_NOTE`` says so on the page). OKX's
+formula ("Isolated margin liquidation price", OKX help centre) was not checked here: Binance's is
+used, and the note says so.
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ LIMITS: dict[str, ExchangeLimits] = {
 
 LIQUIDATION_NOTE: dict[str, str] = {
     "binanceusdm": "",
-    "bybit": "liquidation prices use Binance's formula and brackets; Bybit's own tiers and closing fee may move them slightly",
+    "bybit": "liquidation prices use Binance's formula and brackets; Bybit's own formula and tiers differ by "
+    "about 0.01% of the price at 50x",
     "okx": "liquidation prices use Binance's formula and brackets; OKX's own tiers may move them slightly",
 }
 
@@ -119,6 +123,25 @@ def history_reach(exchange: str, period: pd.Timedelta) -> pd.Timedelta | None:
     limits = LIMITS[exchange]
     reaches = [r for r in (limits.oi_history, period * limits.oi_max_rows if limits.oi_max_rows else None) if r is not None]
     return min(reaches) if reaches else None
+
+
+def bybit_liquidation_price(entry: float, leverage: float, mmr: float, side: int, deduction_per_unit: float = 0.0) -> float:
+    """Bybit's isolated-margin liquidation price of a USDT contract, no extra margin added.
+
+    Bybit help centre, "Liquidation Price (USDT Contract)": long LP = entry - (IM - MM) / size,
+    short LP = entry + (IM - MM) / size, IM = value / leverage, MM = value x MMR - MM deduction;
+    per unit of size that is ``entry - side x (entry / leverage - entry x mmr + deduction)``.
+
+    Parameters
+    ----------
+    entry, leverage, mmr
+        Entry price, leverage, maintenance margin rate of the position's risk-limit tier.
+    side
+        1 for a long, -1 for a short.
+    deduction_per_unit
+        The tier's maintenance-margin deduction divided by the position size.
+    """
+    return entry - side * (entry / leverage - entry * mmr + deduction_per_unit)
 
 
 # --------------------------------------------------------------------------------------------

@@ -273,3 +273,15 @@ def test_new_coins_pass_validation_before_the_markets_are_asked():
     with pytest.raises(DataUnavailable) as info:
         fetch_live("bybit", "BTC/USD", "5m", "12h", pool=pool_for(fakes), now=NOW)
     assert info.value.reason == "bad_symbol" and not fakes["bybit"].calls
+
+
+def test_bybit_liquidation_price_matches_its_documented_examples():
+    """Bybit help centre "Liquidation Price (USDT Contract)", isolated margin, Example 1: a long of 1 BTC
+    at 20,000 USDT with 50x and MMR 0.5%: IM 400, MM 100, LP = 20,000 - (400 - 100) = 19,700."""
+    from core.data.venues import bybit_liquidation_price
+
+    assert bybit_liquidation_price(20_000.0, 50, 0.005, 1) == pytest.approx(19_700.0)
+    assert bybit_liquidation_price(20_000.0, 50, 0.005, -1) == pytest.approx(20_300.0)
+    # Binance's formula, entry x (1 - 1/lev) / (1 - mmr), differs by about 0.01% of the price here
+    binance = 20_000.0 * (1 - 1 / 50) / (1 - 0.005)
+    assert abs(binance - 19_700.0) / 20_000.0 < 2e-4
