@@ -33,8 +33,8 @@ def plan_refresh(previous: MarketData | None, exchange: str, symbol: str, timefr
                  start: pd.Timestamp, now: pd.Timestamp) -> RefreshPlan | None:
     """A plan to fetch only the new part of ``[start, now]``, or None for a full fetch.
 
-    The saved data must be of the same market and timeframe, cover ``start`` and end between
-    ``start`` and ``now``.
+    The saved data must be of the same market and timeframe, cover ``start``, end between
+    ``start`` and ``now``, and have some open interest (else the saved gap would be kept forever).
     """
     if previous is None or previous.candles.empty:
         return None
@@ -47,6 +47,9 @@ def plan_refresh(previous: MarketData | None, exchange: str, symbol: str, timefr
     fetch_from = max(start, idx[-1] - (OVERLAP_CANDLES - 1) * step)
     if fetch_from <= start:
         return None  # nothing saved worth keeping
+    kept_oi = previous.open_interest.loc[(idx >= start) & (idx < fetch_from)]
+    if not kept_oi.notna().any():
+        return None  # the saved data lacks open interest (it failed then): ask for all of it again
     return RefreshPlan(fetch_from, previous)
 
 

@@ -252,3 +252,21 @@ def test_a_disagreeing_overlap_refetches_everything(tmp_path):
     fakes["okx"].calls.clear()
     load_market("okx", "BTC/USDT:USDT", "5m", "3d", source="live", services=services)
     assert len(fakes["okx"].calls) > 10
+
+
+def test_saved_data_without_open_interest_is_fetched_whole(tmp_path):
+    """When the last good data has no open interest (that fetch's OI failed), a refresh fetches the
+    whole window again instead of keeping the gap."""
+    clock = FakeClock(NOW)
+    fakes = fakes_at(NOW)
+    services = make_services(tmp_path, clock, fakes)
+    fakes["bybit"].fault = lambda path, params: (
+        json_reply({"retCode": 10001, "retMsg": "params error", "result": {}}) if path == "/v5/market/open-interest" else None)
+    first = load_market("bybit", "BTC/USDT:USDT", "1m", "24h", source="live", services=services)
+    assert first.open_interest.isna().all()
+    fakes["bybit"].fault = None
+    clock.advance(minutes=5)
+    fakes["bybit"].now = clock.now
+    refreshed = load_market("bybit", "BTC/USDT:USDT", "1m", "24h", source="live", services=services)
+    assert refreshed.open_interest.notna().mean() > 0.9
+    assert not any(n.startswith("refreshed") for n in refreshed.notes)
