@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import TIMEFRAMES
-from core.data.market import MarketData, align_open_interest, clean_candles, resample_candles
+from core.data.market import MarketData, align_open_interest, bytes_id, clean_candles, resample_candles
 
 DEFAULT_MAX_BYTES = 200 * 2**20  # same as Streamlit's default upload limit
 DEFAULT_MAX_UNZIPPED_BYTES = 512 * 2**20  # per zip, summed over its .csv members
@@ -618,11 +618,13 @@ def load_files(
                 f"too many rows: more than {max_rows:,} in total; upload fewer days or a coarser interval"
             )
         pieces.append(parse_csv(name, data))
-    return _assemble(pieces, timeframe, symbol, n_inputs=len(inputs), n_zips=n_zips, skipped_members=skipped_members)
+    upload = bytes_id(data for _, data in inputs)
+    return _assemble(pieces, timeframe, symbol, n_inputs=len(inputs), n_zips=n_zips, skipped_members=skipped_members,
+                     upload=upload)
 
 
 def _assemble(pieces: list[_Klines | _Metrics], timeframe: str | None, symbol: str | None,
-              n_inputs: int, n_zips: int, skipped_members: int) -> MarketData:
+              n_inputs: int, n_zips: int, skipped_members: int, upload: str) -> MarketData:
     klines = [p for p in pieces if isinstance(p, _Klines)]
     metrics = [p for p in pieces if isinstance(p, _Metrics)]
     if not klines:
@@ -674,6 +676,7 @@ def _assemble(pieces: list[_Klines | _Metrics], timeframe: str | None, symbol: s
         fetched_at=candles.index[-1] + TIMEFRAMES[tf],
         notes=(provenance, *notes),
         provenance=provenance,
+        data_id=f"upload:{upload}:{unified}:{tf}",
     )
 
 

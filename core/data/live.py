@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES, lookback_delta, timeframe_delta
+from core.data.cache import time_bucket
 from core.data.errors import DataUnavailable
 from core.data.market import CANDLE_COLUMNS, MarketData, align_open_interest, clean_candles
 
@@ -670,6 +671,7 @@ def fetch_live(
         notes=notes + oi_notes + f_notes + r_notes,
         last_candle_forming=bool(candles.index[-1] + step > now),
         provenance=f"Live: {exchange_title(exchange)} {symbol} perpetual via ccxt public endpoints",
+        data_id=f"live:{exchange}:{symbol}:{timeframe}:{lookback}:{time_bucket(now, timeframe)}",
     )
 
 
