@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 CHART = "[data-testid='stVegaLiteChart']"
 UPLOAD_INPUT = "[data-testid='stFileUploader'] input[type='file']"
-FIXTURES = REPO / "tests" / "fixtures" / "binance_public"
+FIXTURES = REPO / "data" / "examples" / "binance_public"
 CRASH_ORDERS = REPO.parent / "shared" / "data" / "btc_2024-03-05_cascade" / "bybit_btcusdt_liquidation_orders.csv"
 TALL = {"width": 1500, "height": 3200}  # the app scrolls inside its own container: a tall window shows it all
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def run_app(**params) -> AppTest:

@@ -35,7 +35,7 @@ from streamlit.testing.v1 import AppTest
 from core.data.load import DataServices, set_default_services
 from core.viewstate import View
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
 SNAPSHOT_AGE_MIN = 14
 BREAKER_SECONDS = 30  # SingleFlightCache's default failure_ttl

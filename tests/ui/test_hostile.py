@@ -20,7 +20,7 @@ from core.data.load import DataServices, load_all_exchanges, load_market, set_de
 from core.viewstate import CHOICES, RANGES, View
 from tests.load.introspect import core_cache_sizes, st_cache_sizes
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 NOW = pd.Timestamp("2026-03-10 12:03:20", tz="UTC")
 LONG = "A" * 10_000
 XSS = "<script>alert(1)</script>"

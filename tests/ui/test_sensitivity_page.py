@@ -15,7 +15,7 @@ from core.presets import PRESETS
 from core.sensitivity_state import SensitivityState, preset_slug, preset_state
 
 TIMEOUT = 90
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGE = "app_pages/sensitivity.py"
 SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
 
