@@ -12,8 +12,9 @@ from ui.badges import fallback_notice, source_badge
 from ui.context import publish
 from ui.data import load_view
 from ui.guard import run_page
+from ui.sections import assumptions
 from ui.sidebar import market_sidebar
-from ui.state import VIEW
+from ui.state import MODEL, VIEW
 
 st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
 
@@ -37,7 +38,10 @@ loaded = load_view(view)
 publish(loaded)
 with st.sidebar:
     source_badge(loaded)
+    assumptions.editor(loaded.primary, expanded=navigation.url_path == "sensitivity")
 fallback_notice(view, loaded)
 VIEW.sync_url(view)
+MODEL.sync_url(MODEL.current())
 VIEW.show_notices()
+MODEL.show_notices()
 run_page(navigation)

@@ -7,7 +7,6 @@ import streamlit as st
 from core.charts import default_view_range
 from core.grid import key_levels
 from core.insights import plain_reading
-from core.presets import mix_params
 from ui.cache import heatmap
 from ui.context import page_context
 from ui.sections import heatmap as section
@@ -18,11 +17,11 @@ view, market = ctx.view, ctx.market
 st.title(f"{ctx.coin} liquidation heatmap")
 st.caption(f"{ctx.where} · {market.timeframe} candles · {ctx.span} · **a model estimate**: no exchange publishes "
            "where positions would be liquidated; this shows where the model puts them.")
-section.controls()
-st.page_link("app_pages/sensitivity.py", label="Every other assumption (maintenance margin, entry price, decay…) "
-             "and how much each one moves this picture: Leverage sensitivity", icon=":material/tune:")
+section.controls(ctx)
+st.page_link("app_pages/sensitivity.py", label="How much each assumption moves this picture: "
+             "Leverage sensitivity", icon=":material/tune:")
 
-params = mix_params(view.mix, long_share=view.ls)
+params = ctx.params
 hm = heatmap(ctx.loaded.markets, params)
 if hm.long.shape[1] == 0:
     st.warning("No candles in this window.")

@@ -9,7 +9,6 @@ import streamlit as st
 from core.cascade import depth_from_volume, estimate_depth, typical_open_interest
 from core.charts import default_view_range
 from core.format import format_price
-from core.presets import mix_params
 from core.replay_charts import replay_index
 from core.viewstate import LIVE
 from ui.cache import book_depth, heatmap, replay_setup
@@ -25,12 +24,12 @@ loaded, market, view = ctx.loaded, ctx.market, ctx.view
 st.title(f"{ctx.coin} cascade replay")
 st.caption(f"{ctx.where} · {market.timeframe} candles · {market.candles.index[0]:%d %b %Y %H:%M} – "
            f"{market.candles.index[-1]:%d %b %H:%M} UTC · watch where the model puts liquidation levels, "
-           "and how a falling price sweeps them. **A model estimate**, not exchange data.")
+           f"and how a falling price sweeps them. **A model estimate**, not exchange data. Model: {ctx.model_label}.")
 REPLAY.show_notices()
 if view.src not in section.CRASHES:
     section.crash_offer()
 
-params = mix_params(view.mix, long_share=view.ls)
+params = ctx.params
 hm = heatmap(loaded.markets, params)
 if len(hm.times) < 2:
     st.warning("Not enough candles in this window to replay.")

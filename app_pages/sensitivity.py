@@ -15,23 +15,18 @@ from core.sensitivity import comparison_axis, comparison_bins, describe_change, 
 from ui.cache import heatmap
 from ui.context import page_context
 from ui.sections import sensitivity as section
-from ui.state import MODEL
 
 ctx = page_context()
 loaded, market, view = ctx.loaded, ctx.market, ctx.view
-with st.sidebar:
-    section.controls(market, section.bind())
-chosen = MODEL.current()
-MODEL.sync_url(chosen)
+chosen = ctx.model  # the shared assumptions, edited in the sidebar (app.py)
 
 st.title("Leverage sensitivity")
 st.markdown(
     "**What this page shows.** No exchange publishes where positions would be liquidated: every liquidation "
     "heatmap rests on assumptions, above all how much leverage traders use. Move the assumptions in the sidebar "
-    "and compare your picture with the default model's. If the big clusters barely move, the picture does not "
+    "(they are shared by every page) and compare your picture with the default model's. If the big clusters barely move, the picture does not "
     "hang on that assumption; if they jump, read it with care."
 )
-MODEL.show_notices()
 
 params, default_params = chosen.to_model(), ModelParams()
 axis = comparison_axis(loaded.markets, margin=view.zoom / 100)
@@ -45,7 +40,7 @@ if default_hm.oi_proxy:
             icon=":material/info:")
 
 deltas = summary_deltas(default_hm, chosen_hm)
-st.markdown(f"**In short:** {describe_change(deltas)}")
+st.markdown(f"**Your assumptions: {ctx.model_label}.** {describe_change(deltas)}")
 section.metrics(deltas)
 section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100), view.clip)
 section.sweep_section(loaded, chosen, params, axis, bins)

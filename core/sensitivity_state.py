@@ -25,9 +25,9 @@ import pandas as pd
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, LEVERAGE_TIERS
 from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
-from core.presets import PRESETS, preset_params
+from core.presets import LEVERAGE_MIXES, PRESETS, preset_params
 from core.viewstate import Choice, Flag, Number, NumberIn, Rule, changed_params, last_value, notice, parse_fields
-from core.viewstate import excerpt as safe_excerpt  # noqa: F401 - re-exported for the tests
+from core.viewstate import excerpt as safe_excerpt  # noqa: F401 - re-exported (tests import it from here)
 WEIGHT_KEYS: dict[int, str] = {tier: f"w{tier}" for tier in LEVERAGE_TIERS}
 MARGIN_CHOICES: tuple[str, ...] = ("flat", EXCHANGE_BRACKETS)
 DECAY_CHOICES: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0, 72.0, 168.0)  # hours; 0 = off
@@ -234,6 +234,20 @@ def matching_preset(state: SensitivityState) -> str:
     return CUSTOM
 
 
+def closest_preset(state: SensitivityState) -> str:
+    """The preset whose assumptions differ from ``state``'s in the fewest fields (first on ties)."""
+    def differences(name: str) -> int:
+        preset = preset_state(name, state).assumptions
+        return sum(preset[k] != v for k, v in state.assumptions.items())
+    return min(PRESETS, key=differences)
+
+
+def model_label(state: SensitivityState) -> str:
+    """How a page names the assumptions: the preset, plus "edited" when they differ from it."""
+    name = matching_preset(state)
+    return name if name != CUSTOM else f"{closest_preset(state)}, edited"
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing query parameters
 # --------------------------------------------------------------------------------------------
@@ -247,6 +261,10 @@ _RULES: dict[str, Rule] = {
     "lsr": Flag(),
 }
 RULES: dict[str, Rule] = {f.name: _RULES[f.name] for f in fields(SensitivityState)}  # notices in field order
+# Links written before the assumptions were shared: the heatmap's leverage mix and long share.
+LEGACY_MIX_PRESETS: dict[str, str] = {"v1": "Default", "low": "Conservative (low leverage)",
+                                      "high": "Degen (high leverage)"}
+LEGACY_RULES: dict[str, Rule] = {"mix": Choice(tuple(LEVERAGE_MIXES)), "ls": Number(0.0, 1.0)}
 
 
 def parse_sensitivity(
@@ -254,12 +272,17 @@ def parse_sensitivity(
 ) -> tuple[SensitivityState, tuple[str, ...]]:
     """Validate query parameters into a ``SensitivityState``; bad values fall back with notices.
 
-    A valid ``preset`` is applied first, then every explicit key on top of it. Repeated keys:
+    A valid ``preset`` is applied first (or, in older links, the heatmap's leverage ``mix``), then
+    every explicit key on top of it (an older link's ``ls`` is the long share ``sls``). Repeated keys:
     the last value counts. Unknown keys are ignored (the shared view's keys are parsed elsewhere).
     If every tier weight ends up 0, the tier weights fall back (with a notice).
     """
     notices: list[str] = []
     base = default
+    legacy, refused = parse_fields(LEGACY_RULES, params)
+    notices.extend(refused)
+    if "mix" in legacy and "preset" not in params:
+        base = preset_state(LEGACY_MIX_PRESETS[legacy["mix"]], default)
     if "preset" in params:
         raw = last_value(params["preset"])
         if raw in PRESET_SLUGS:
@@ -268,6 +291,8 @@ def parse_sensitivity(
             notices.append(notice("preset", raw, "not one of the presets"))
     values, refused = parse_fields(RULES, params)
     notices.extend(refused)
+    if "ls" in legacy and "sls" not in params:
+        values["sls"] = legacy["ls"]
     state = replace(base, **values)
     if state.shares is None:
         notices.append("Every leverage weight in the link was 0: using the preset's weights.")

@@ -22,7 +22,6 @@ from typing import Any, Mapping, Sequence
 from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
 from core.cascade import IMPACT_RULES
-from core.presets import LEVERAGE_MIXES
 
 try:  # the shared limit moves to core.constants (issue 12); until then it is defined here
     from core.constants import MAX_CANDLES
@@ -177,7 +176,8 @@ def changed_params(state: Any) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class View:
-    """The shared sidebar selection plus the heatmap page's display controls."""
+    """The shared sidebar selection plus the heatmap page's display controls (the model's
+    assumptions are their own state, ``core.sensitivity_state.SensitivityState``)."""
 
     src: str = LIVE
     ex: str = "binanceusdm"
@@ -187,8 +187,6 @@ class View:
     side: str = "both"
     clip: float = 99.0
     zoom: float = 6.0
-    ls: float = 0.5
-    mix: str = "v1"
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this view (only what differs from the default, to keep links short)."""
@@ -202,9 +200,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "tf": tuple(TIMEFRAMES),
     "lb": tuple(LOOKBACKS),
     "side": SIDE_CHOICES,
-    "mix": tuple(LEVERAGE_MIXES),
 }
-RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "ls": (0.0, 1.0)}
+RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0)}
 VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()},
                                **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()}}
 

@@ -11,19 +11,33 @@ import streamlit as st
 
 from core.constants import ALL_EXCHANGES
 from core.data.market import MarketData
+from core.model import ModelParams
+from core.sensitivity_state import SensitivityState, model_label
 from core.viewstate import View
 from ui.data import Loaded, exchange_label
-from ui.state import VIEW
+from ui.state import MODEL, VIEW
 
 _LOADED = "_loaded"  # session key: read only here
 
 
 @dataclass(frozen=True)
 class PageContext:
-    """The data app.py loaded for this run, the view, and the words a page title uses."""
+    """The data app.py loaded for this run, the view, the model's assumptions (one set for every
+    page), and the words a page title uses."""
 
     loaded: Loaded
     view: View
+    model: SensitivityState
+
+    @property
+    def params(self) -> ModelParams:
+        """The model's parameters under the shared assumptions."""
+        return self.model.to_model()
+
+    @property
+    def model_label(self) -> str:
+        """"Degen (high leverage), edited": the assumptions' preset, and whether they were changed."""
+        return model_label(self.model)
 
     @property
     def market(self) -> MarketData:
@@ -54,4 +68,4 @@ def publish(loaded: Loaded) -> None:
 
 def page_context() -> PageContext:
     """The context of this run (app.py loads the data before the page runs)."""
-    return PageContext(loaded=st.session_state[_LOADED], view=VIEW.current())
+    return PageContext(loaded=st.session_state[_LOADED], view=VIEW.current(), model=MODEL.current())

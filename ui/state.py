@@ -11,11 +11,11 @@ from ui.binder import Binding
 # The shared sidebar selection and the heatmap's display controls (widget keys by where they live).
 VIEW: Binding[View] = Binding(
     "view", View(), parse_view, prefix="sidebar",
-    keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom", "ls": "heatmap_ls",
-          "mix": "heatmap_mix"})
-# Every assumption of the model (and the sweep's choices), edited on the sensitivity page.
+    keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom"})
+# Every assumption of the model (and the sensitivity sweep's choices): ONE set for every page, bound
+# in app.py, edited in the sidebar (ui/sections/assumptions.py). ``mix`` and ``ls`` are older links' keys.
 MODEL: Binding[SensitivityState] = Binding(
-    "sensitivity", SensitivityState(), parse_sensitivity, prefix="sensitivity", extra_keys=("preset",))
+    "sensitivity", SensitivityState(), parse_sensitivity, prefix="sensitivity", extra_keys=("preset", "mix", "ls"))
 # The cascade replay's controls.
 REPLAY: Binding[ReplayView] = Binding("replay", ReplayView(), parse_replay, prefix="replay")
 

@@ -15,7 +15,6 @@ from core.charts import default_view_range, heatmap_chart, render_raster
 from core.constants import TIMEFRAMES
 from core.data.market import MarketData
 from core.format import format_usd
-from core.presets import MIX_LABELS, mix_params
 from core.realized import FORMATS, realized_per_candle
 from core.realized_charts import (
     calibration_chart,
@@ -262,7 +261,7 @@ def accuracy_section(record: dict | None) -> None:
     with st.expander("What was read"):
         for note in realized.attrs.get("notes", ()):
             st.text(note)
-    params = mix_params(view.mix, long_share=view.ls)
+    params = ctx.params
     hm = cache.heatmap(loaded.markets, params)
     score = cache.score(loaded.ids, params, record["key"] + market.symbol, hm, realized)
     if score.n_scored == 0:
@@ -271,7 +270,7 @@ def accuracy_section(record: dict | None) -> None:
                    "load market data for the same days.", icon=":material/warning:")
         skipped_table(score)
         return
-    st.caption(f"Model scored: {MIX_LABELS[view.mix]} leverage mix, long share {view.ls:.0%} (set on the Heatmap page).")
+    st.caption(f"Model scored: {ctx.model_label} (the assumptions in the sidebar).")
     overlay_chart(hm, realized, view)
     score_section(score)
 

@@ -13,7 +13,6 @@ from core.format import format_price, format_usd
 from core.grid import Heatmap, Profile
 from core.insights import nearby_table
 from core.model import ModelParams, describe_margin
-from core.presets import LEVERAGE_MIXES, MIX_LABELS
 from core.viewstate import View
 from ui.context import PageContext
 from ui.state import KEYS
@@ -35,17 +34,17 @@ HOW_TO_READ = """
 """
 
 
-def controls() -> None:
-    """Side, brightness, zoom, leverage mix and long share (bound to ``ui.state.VIEW``)."""
+def controls(ctx: PageContext) -> None:
+    """Side, brightness and zoom (bound to ``ui.state.VIEW``), and which assumptions draw the map."""
     with st.container(border=True):
-        c1, c2, c3, c4, c5 = st.columns([1.3, 1.2, 1.2, 1.5, 1.2])
+        c1, c2, c3, c4 = st.columns([1.3, 1.2, 1.2, 2.7])
         c1.radio("Show", tuple(SIDE_LABELS), key=KEYS["side"], format_func=SIDE_LABELS.get, horizontal=False)
         c2.slider("Brightness (clip at percentile)", 80.0, 100.0, key=KEYS["clip"], step=0.5,
                   help="Colours saturate at this percentile of the non-empty cells: lower it to make clusters pop.")
         c3.slider("Price range shown (± % around the window)", 1.0, 25.0, key=KEYS["zoom"], step=0.5)
-        c4.selectbox("Leverage mix", tuple(LEVERAGE_MIXES), key=KEYS["mix"], format_func=MIX_LABELS.get,
-                     help="How new positions are spread over 5x..100x leverage.")
-        c5.slider("Long share of new positions", 0.0, 1.0, key=KEYS["ls"], step=0.05)
+        c4.markdown(f"**Model:** {ctx.model_label}")
+        c4.caption(f"Leverage {', '.join(f'{k}x {v:.0%}' for k, v in ctx.params.weights.items())}; long share "
+                   f"{ctx.params.long_share:.0%}. Every assumption is in the sidebar, shared by all pages.")
 
 
 def heatmap_and_profile(hm: Heatmap, profile: Profile, levels: pd.DataFrame, view: View,
