@@ -182,6 +182,7 @@ class View:
     side: str = "both"
     clip: float = 99.0
     zoom: float = 6.0
+    hl: float = 20.0  # the heatmap's "Highlight" (0..100, right = brighter: core.grid.bands)
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this view (only what differs from the default, to keep links short)."""
@@ -196,7 +197,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "lb": tuple(LOOKBACKS),
     "side": SIDE_CHOICES,
 }
-RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0)}
+RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "hl": (0.0, 100.0)}
 VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()},
                                **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()}}
 

@@ -25,7 +25,8 @@ from core.data.errors import DataUnavailable
 from core.data.files import FileImportError, load_files
 from core.data.load import fetch_order_book_depth, load_market
 from core.data.market import MarketData
-from core.grid import Heatmap, compute_aggregate, compute_heatmap
+from core.charts.canvas import heatmap_payload
+from core.grid import DisplayGrid, Heatmap, band_levels, compute_aggregate, compute_heatmap, display_grid
 from core.model import ModelParams
 from core.accuracy import normalize_symbol, read_realized
 from core.charts import replay_layout, replay_template
@@ -145,6 +146,21 @@ def heatmap(markets: Sequence[MarketData], params: ModelParams, bins: int = PRIC
     """The model's heatmap of ``markets`` (summed when several) under ``params``; ``axis`` fixes
     the price axis (so two maps share bands), None fits it to the data."""
     return _heatmap(data_ids(markets), params, bins, axis, tuple(markets))
+
+
+@st.cache_resource(ttl=600, max_entries=8, show_spinner=False)
+def display_picture(ids: DataIds, params: ModelParams, bins: int, _hm: Heatmap) -> tuple[DisplayGrid, pd.DataFrame]:
+    """The heatmap of data ``ids`` in display units (USD per round band) and its key levels
+    (``core.grid.bands``): what the picture, the tables and the exports all read."""
+    grid = display_grid(_hm)
+    return grid, band_levels(grid, 8)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def picture_payload(ids: DataIds, params: ModelParams, bins: int, price_range: tuple[float, float], side: str,
+                    highlight: float, _grid: DisplayGrid, _levels: pd.DataFrame) -> bytes:
+    """The canvas component's message (``core.charts.canvas``) for the display grid of ``ids``."""
+    return heatmap_payload(_grid, _levels, price_range, side, highlight)
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")

@@ -11,7 +11,7 @@ from ui.binder import Binding
 # The shared sidebar selection and the heatmap's display controls (widget keys by where they live).
 VIEW: Binding[View] = Binding(
     "view", View(), parse_view, prefix="sidebar",
-    keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom"})
+    keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom", "hl": "heatmap_hl"})
 # Every assumption of the model (and the sensitivity sweep's choices): ONE set for every page, bound
 # in app.py, edited in the sidebar (ui/sections/assumptions.py). ``mix`` and ``ls`` are older links' keys.
 MODEL: Binding[SensitivityState] = Binding(

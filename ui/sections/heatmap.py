@@ -1,66 +1,90 @@
-"""Sections of the heatmap page (app_pages/heatmap.py): display controls, the map with its
-liquidation profile, near-price figures, key levels and downloads."""
+"""Sections of the heatmap page (app_pages/heatmap.py): the picture (heatmap, liquidation map and
+colour legend, one canvas component restyled in the browser), near-price figures, key levels and
+downloads. Every dollar figure of the page is USD per display band (``core.grid.bands``)."""
 
 from __future__ import annotations
 
-import altair as alt
+import math
+
 import pandas as pd
 import streamlit as st
 
-from core.charts import colour_legend, heatmap_chart, market_chart, profile_chart, render_raster
-from core.charts import chart_png, grid_frame, to_csv_bytes
+from core.charts import chart_png, market_chart, to_csv_bytes
 from core.format import format_price, format_usd
-from core.grid import Heatmap, Profile
-from core.grid import nearby_table
+from core.grid import DisplayGrid, Heatmap, Profile, grid_table, highlight_percentile, nearby_table
 from core.model import ModelParams, describe_margin
-from core.viewstate import View
+from core.viewstate import SIDE_CHOICES
+from ui.cache import PRICE_BINS, display_picture, picture_payload
+from ui.components.heatmap import heatmap_picture
 from ui.context import PageContext
-from ui.state import KEYS
+from ui.state import VIEW
 
-# Sized to fit a 1440-pixel-wide window beside the sidebar.
-HEATMAP_WIDTH, PROFILE_WIDTH = 620, 190
-SIDE_LABELS = {"both": "Longs + shorts", "long": "Longs only", "short": "Shorts only"}
+# Width of the data view in the expander (the picture itself fits its container).
+MARKET_WIDTH = 810
+PICTURE_KEY = "heatmap_picture"
+_SENT = "_heatmap_sent"  # session key: (identity of the grid, the bytes sent for it)
 HOW_TO_READ = """
 - **Bright bands** are prices where the model estimates many leveraged positions would be force-closed.
-  Brighter = more USD. Dark = little or nothing.
+  Brighter = more USD. Dark = little or nothing. Every dollar figure on this page is **USD per price band**
+  of the width the legend states (e.g. $100), so the colours, the crosshair, the bars and the key levels agree.
 - **Longs** are liquidated when price *falls* to their level, so long clusters sit **below** the price;
   **shorts** are liquidated when price *rises*, so they sit **above**.
 - A band **ends** where price traded through it: those positions were liquidated (or the model assumes so).
-- The **white line** is the price. The **bars on the right** are the liquidation map now: USD per price band,
-  with dashed cumulative curves (how much a move to that price would liquidate in total).
+- The **white line** (or candles, when zoomed in) is the price. The **bars on the right** are the liquidation
+  map now; the dotted lines add them up from the price outwards (what a move to that price would liquidate).
+- **Highlight** lowers the top of the colour scale: more of the map reaches full brightness. The scale is
+  computed from the whole window, so zooming never changes what a colour means.
+- Scroll on the picture to zoom (on an axis: that axis only), drag to pan, double-click to reset.
 - Price tends to be drawn to big clusters (liquidations are forced market orders that push price further),
   but this is an **estimate** built from open interest and assumed leverage, not exchange data.
   See *How it works* for the formulas.
 """
 
 
-def controls(ctx: PageContext) -> None:
-    """Side, brightness and zoom (bound to ``ui.state.VIEW``), and which assumptions draw the map."""
-    with st.container(border=True):
-        c1, c2, c3, c4 = st.columns([1.3, 1.2, 1.2, 2.7])
-        c1.radio("Show", tuple(SIDE_LABELS), key=KEYS["side"], format_func=SIDE_LABELS.get, horizontal=False)
-        c2.slider("Brightness (clip at percentile)", 80.0, 100.0, key=KEYS["clip"], step=0.5,
-                  help="Colours saturate at this percentile of the non-empty cells: lower it to make clusters pop.")
-        c3.slider("Price range shown (± % around the window)", 1.0, 25.0, key=KEYS["zoom"], step=0.5)
-        c4.markdown(f"**Model:** {ctx.model_label}")
-        c4.caption(f"Leverage {', '.join(f'{k}x {v:.0%}' for k, v in ctx.params.weights.items())}; long share "
-                   f"{ctx.params.long_share:.0%}. Every assumption is in the sidebar, shared by all pages.")
+def display(ctx: PageContext, hm: Heatmap) -> tuple[DisplayGrid, pd.DataFrame]:
+    """The page's one unit: the display grid and its key levels (cached per data and model)."""
+    return display_picture(ctx.loaded.ids, ctx.params, PRICE_BINS, hm)
 
 
-def heatmap_and_profile(hm: Heatmap, profile: Profile, levels: pd.DataFrame, view: View,
-                        price_range: tuple[float, float]) -> None:
-    """The heatmap, the liquidation map of the last candle beside it, and the colour legend."""
-    raster = render_raster(hm, view.side, view.clip, price_range)
-    chart = alt.vconcat(
-        alt.hconcat(
-            heatmap_chart(hm, view.side, view.clip, price_range, levels=levels.head(4), raster=raster, width=HEATMAP_WIDTH),
-            profile_chart(profile, price_range, width=PROFILE_WIDTH),
-            spacing=6,
-        ).resolve_scale(y="shared", color="independent"),
-        colour_legend(raster.vmax, width=HEATMAP_WIDTH),
-        spacing=4,
-    ).resolve_scale(color="independent", x="independent")
-    st.altair_chart(chart, key="heatmap_chart", width="content")
+def _payload(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, price_range: tuple[float, float]) -> bytes:
+    """The component's message. While the grid is unchanged the session resends the very same bytes
+    (Streamlit's message cache then transfers nothing, and the browser keeps its zoom and styles);
+    side and highlight inside it only seed a newly drawn picture."""
+    ident = (ctx.loaded.ids, ctx.params, price_range)
+    sent = st.session_state.get(_SENT)
+    if sent is not None and sent[0] == ident:
+        return sent[1]
+    view = ctx.view
+    blob = picture_payload(ctx.loaded.ids, ctx.params, PRICE_BINS, price_range, view.side, view.hl, grid, levels)
+    st.session_state[_SENT] = (ident, blob)
+    return blob
+
+
+def _remember_view() -> None:
+    """Component callback: keep the side and highlight the user settled on (validated) for the link."""
+    state = st.session_state.get(PICTURE_KEY) or {}
+    chosen = state.get("view") if hasattr(state, "get") else None
+    if not isinstance(chosen, dict):
+        return
+    side, hl = chosen.get("side"), chosen.get("highlight")
+    values = {}
+    if side in SIDE_CHOICES:
+        values["side"] = side
+    if isinstance(hl, (int, float)) and math.isfinite(hl):
+        values["hl"] = float(min(max(hl, 0.0), 100.0))
+    VIEW.set(**values)
+
+
+@st.fragment
+def _picture(payload: bytes) -> None:
+    """The component in a fragment: its report (side, highlight) reruns only this, to update the link."""
+    heatmap_picture(payload, on_view=_remember_view, key=PICTURE_KEY)
+    VIEW.sync_url(VIEW.current())
+
+
+def picture(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, price_range: tuple[float, float]) -> None:
+    """The heatmap, the liquidation map of the last candle and the colour legend (one component)."""
+    _picture(_payload(ctx, grid, levels, price_range))
 
 
 def near_price(profile: Profile) -> None:
@@ -76,33 +100,37 @@ def near_price(profile: Profile) -> None:
             st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier} heavier) · price {format_price(profile.price)}")
 
 
-def levels_table(levels: pd.DataFrame) -> None:
-    """The key levels: band, side, USD and distance from the price."""
+def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
+    """The key levels of the last candle: the strongest band of each cluster, in the page's unit."""
     st.subheader("Key levels")
     table = levels.assign(
         band=[f"{format_price(a)} – {format_price(b)}" for a, b in zip(levels["price_low"], levels["price_high"])],
         side=levels["side"].map({"long": "Longs", "short": "Shorts"}),
         amount=[format_usd(u) for u in levels["usd"]],
-    )[["band", "side", "amount", "distance_pct"]]
+        cluster=[f"{format_usd(u)} over {format_price(a)} – {format_price(b)}"
+                 for u, a, b in zip(levels["cluster_usd"], levels["cluster_low"], levels["cluster_high"])],
+    )[["band", "side", "amount", "distance_pct", "cluster"]]
     st.dataframe(table, hide_index=True, column_config={
         "band": "Price band",
         "side": "Side",
-        "amount": "Est. USD",
+        "amount": st.column_config.TextColumn(grid.unit, help="The same figure as the band's colour, bar and tag"),
         "distance_pct": st.column_config.NumberColumn("From price", format="%+.2f%%"),
+        "cluster": st.column_config.TextColumn("Whole cluster", help="All bands of the cluster together"),
     })
 
 
-def downloads(ctx: PageContext, hm: Heatmap, levels: pd.DataFrame, params: ModelParams,
+def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataFrame, params: ModelParams,
               price_range: tuple[float, float]) -> None:
-    """Key levels and the grid as CSV, the chart as PNG, and the model used."""
+    """Key levels and the grid as CSV (both per display band), the chart as PNG, and the model used."""
     view, market = ctx.view, ctx.market
     st.subheader("Downloads")
     st.download_button("Key levels (CSV)", lambda: to_csv_bytes(levels), "key_levels.csv", "text/csv",
                        icon=":material/table:", on_click="ignore")
-    st.download_button("Heatmap grid (CSV)", lambda: to_csv_bytes(grid_frame(hm, price_range)), "heatmap_grid.csv",
+    st.download_button("Heatmap grid (CSV)", lambda: to_csv_bytes(grid_table(grid, price_range)), "heatmap_grid.csv",
                        "text/csv", icon=":material/grid_on:", on_click="ignore")
     title = f"{ctx.coin} {ctx.where} {market.timeframe} liquidation heatmap (model estimate)"
-    st.download_button("Chart (PNG)", lambda: chart_png(hm, view.side, view.clip, price_range, levels.head(4), title=title),
+    clip = highlight_percentile(view.hl)
+    st.download_button("Chart (PNG)", lambda: chart_png(hm, view.side, clip, price_range, levels.head(4), title=title),
                        "liquidation_heatmap.png", "image/png", icon=":material/image:", on_click="ignore")
     st.caption(f"Model: {', '.join(f'{k}x {v:.0%}' for k, v in params.weights.items())}; "
                f"long share {params.long_share:.0%}. {describe_margin(params, market.symbol)}")
@@ -112,7 +140,7 @@ def market_data(ctx: PageContext) -> None:
     """Price and open interest of the window, in an expander."""
     market = ctx.market
     with st.expander("Market data: price and open interest"):
-        st.altair_chart(market_chart(market, width=HEATMAP_WIDTH + PROFILE_WIDTH), width="content")
+        st.altair_chart(market_chart(market, width=MARKET_WIDTH), width="content")
         st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
                    "of them. " + (market.provenance or ""))
     with st.expander("How to read this"):
