@@ -31,6 +31,9 @@ export function fmtPrice(v) {
   return v.toLocaleString("en-US", opts(4));
 }
 
+const MIN = 60e3, HOUR = 60 * MIN, DAY = 24 * HOUR;
+const TIME_STEPS = [5 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY,
+  14 * DAY, 28 * DAY];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const two = (n) => String(n).padStart(2, "0");
 function fmtTime(ms, withDay = true) {
@@ -337,18 +340,29 @@ class Picture {
   drawAxes(ctx, w, h) {
     const m = this.m, v = this.view;
     ctx.font = "11px sans-serif"; ctx.fillStyle = "#c9ccd6"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
-    const step = tickStep(v.p1 - v.p0, Math.max(3, Math.floor(h / 60)));
+    const step = tickStep(v.p1 - v.p0, Math.max(3, Math.floor(h / 45)));
     for (let p = Math.ceil(v.p0 / step) * step; p <= v.p1; p += step) {
       ctx.fillText(fmtPrice(p), w + 4, this.yOf(p, h));
     }
     ctx.textBaseline = "top"; ctx.textAlign = "center";
-    const n = Math.max(2, Math.floor(w / 120));
-    const cStep = Math.max(1, Math.round((v.c1 - v.c0) / n));
-    for (let c = Math.ceil(v.c0 / cStep) * cStep; c < v.c1; c += cStep) {
-      const x = this.xOf(c, w);
-      if (x < 30 || x > w - 30 || c >= m.cols) continue;
-      ctx.fillText(fmtTime(m.starts[c]), x, PAD.top + h + 5);
+    // time ticks on round UTC times (midnight shows the date)
+    const first = clamp(Math.floor(v.c0), 0, m.cols - 1), last = clamp(Math.ceil(v.c1) - 1, 0, m.cols - 1);
+    const t0 = m.starts[first], t1 = m.ends[last];
+    const tStep = TIME_STEPS.find((s) => (t1 - t0) / s <= Math.max(2, Math.floor(w / 110))) || TIME_STEPS.at(-1);
+    for (let t = Math.ceil(t0 / tStep) * tStep; t < t1; t += tStep) {
+      const x = this.xOf(this.columnOf(t), w);
+      if (x < 30 || x > w - 30) continue;
+      const midnight = t % DAY === 0;
+      ctx.fillText(midnight ? fmtTime(t).slice(0, 6) : fmtTime(t, false), x, PAD.top + h + 5);
     }
+  }
+
+  // fractional column of time t (columns hold equal numbers of candles; gaps are possible)
+  columnOf(t) {
+    const m = this.m;
+    let lo = 0, hi = m.cols - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (m.starts[mid] <= t) lo = mid; else hi = mid - 1; }
+    return lo + clamp((t - m.starts[lo]) / (m.ends[lo] - m.starts[lo]), 0, 1);
   }
 
   // key levels of the sides shown and the price, as tags at the right edge that never overlap
@@ -393,7 +407,7 @@ class Picture {
     maxBar = maxBar || 1;
     const ph = h;
     ctx.fillStyle = "#e6e8ef"; ctx.font = "bold 11px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
-    ctx.fillText(`Liquidation map now (${fmtTime(m.ends[c])} UTC)`, 0, PAD.top / 2);
+    ctx.fillText("Liquidation map now", 0, PAD.top / 2);
     const yScale = (p) => PAD.top + ((v.p1 - p) / (v.p1 - v.p0)) * ph;
     for (let r = r0; r <= r1; r++) {
       const i = r * m.cols + c, lo = m.edge0 + r * m.band;
@@ -440,7 +454,8 @@ class Picture {
     // one x-axis for the bars
     ctx.fillStyle = "#c9ccd6"; ctx.font = "11px sans-serif"; ctx.textBaseline = "top";
     ctx.textAlign = "left"; ctx.fillText("$0", 0, PAD.top + ph + 5);
-    ctx.textAlign = "right"; ctx.fillText(`${fmtUsd(maxBar)} per ${m.bandLabel}`, w, PAD.top + ph + 5);
+    ctx.textAlign = "center"; ctx.fillText(`per ${m.bandLabel} band`, w / 2, PAD.top + ph + 5);
+    ctx.textAlign = "right"; ctx.fillText(fmtUsd(maxBar), w, PAD.top + ph + 5);
     this.maxBar = maxBar;
   }
 
