@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.charts.canvas import decode_payload
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -25,6 +28,13 @@ def url(at: AppTest) -> dict[str, str]:
     return {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
 
 
+def picture(at: AppTest) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The heatmap component's message (header, long and short USD per display band)."""
+    (element,) = at.get("bidi_component")
+    assert element.proto.component_name == "liqmap_heatmap"
+    return decode_payload(element.proto.bytes)
+
+
 def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
     parts += [w.value for w in at.warning] + [i.value for i in at.info]
@@ -40,7 +50,8 @@ def test_app_starts_offline_on_the_bundled_sample_with_its_badge(monkeypatch, tm
     assert "Bundled sample" in body
     assert "Bundled sample: BTC 21-24 Sep 2026" in body  # provenance line
     assert "liquidation heatmap" in body.lower()
-    assert len(at.get("vega_lite_chart")) >= 2
+    header, long, _ = picture(at)
+    assert long.shape == (header["rows"], header["cols"]) and long.max() > 0
 
 
 def test_bundled_source_from_the_url_renders_heatmap_metrics_and_levels():
@@ -52,30 +63,29 @@ def test_bundled_source_from_the_url_renders_heatmap_metrics_and_levels():
     assert "Reading:" in texts(at)
 
 
-def test_page_controls_redraw_the_heatmap_and_metrics():
-    """Each heatmap control reruns the page without error, changes what is shown, and lands in the link."""
-    at = run_app(src="btc_2026-09")
-    longs_2pct = at.metric[0].value
-    chart = at.get("vega_lite_chart")[0].proto.spec
-    at.radio(key="heatmap_side").set_value("short").run()
-    assert not at.exception and at.get("vega_lite_chart")[0].proto.spec != chart
-    at.slider(key="heatmap_clip").set_value(92.0).run()
-    at.slider(key="heatmap_zoom").set_value(3.0).run()
+def test_side_and_highlight_from_the_link_seed_the_picture_and_stay_in_it():
+    """The picture starts with the link's side and highlight; the ones the browser reports land in the link."""
+    at = run_app(src="btc_2026-09", side="short", hl="60", zoom="3")
+    header, _, _ = picture(at)
+    assert header["side"] == "short" and header["highlight"] == 60
+    at.session_state["heatmap_side"] = "long"  # what the component's callback writes (reported_view)
+    at.session_state["heatmap_hl"] = 35.0
+    at.run()
     assert not at.exception
-    assert url(at) == {"src": "btc_2026-09", "side": "short", "clip": "92", "zoom": "3"}
+    assert url(at) == {"src": "btc_2026-09", "side": "long", "hl": "35", "zoom": "3"}
 
 
 def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
     """The sidebar's assumptions (one set for every page) redraw the map; the page names them."""
     at = run_app(src="btc_2026-09")
     longs_2pct = at.metric[0].value
-    assert "**Model:** Default" in texts(at)
+    assert "model: Default" in texts(at)
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert at.metric[0].value != longs_2pct  # more high leverage: more USD near the price
-    assert "**Model:** Degen (high leverage)" in texts(at) and url(at)["preset"] == "degen"
+    assert "model: Degen (high leverage)" in texts(at) and url(at)["preset"] == "degen"
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     assert at.metric[1].value == "$0"  # long share 1.0: no shorts anywhere
-    assert "**Model:** Degen (high leverage), edited" in texts(at)
+    assert "model: Degen (high leverage), edited" in texts(at)
     assert url(at)["sls"] == "1" and "preset" not in url(at)
 
 
@@ -103,14 +113,14 @@ def test_url_round_trip_reproduces_the_view():
     params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4", "sls": "0.6"}
     at = run_app(**params)
     assert url(at) == params
-    assert at.radio(key="heatmap_side").value == "long"
+    assert picture(at)[0]["side"] == "long"
     assert at.slider(key="sensitivity_sls").value == pytest.approx(0.6)
 
 
 def test_bad_url_values_fall_back_to_defaults_with_a_notice():
     at = run_app(src="btc_2026-09", tf="<script>", clip="1e9", ex="mtgox")
     assert at.selectbox(key="sidebar_tf").value == "5m"
-    assert at.slider(key="heatmap_clip").value == 99.0
+    assert at.session_state["heatmap_clip"] == 99.0
     notices = " ".join(w.value for w in at.warning)
     assert "Ignored tf=" in notices and "Ignored clip=" in notices and "Ignored ex=" in notices
     assert "<script>" not in " ".join(m.value for m in at.markdown)

@@ -128,7 +128,7 @@ def assert_page_intact(at: AppTest, exchange: str) -> None:
     assert not at.error, [e.value for e in at.error]
     text = page_text(at)
     assert not TECHNICAL.search(text), TECHNICAL.search(text)
-    assert len(at.get("vega_lite_chart")) >= 2 and len(at.metric) == 6
+    assert len(at.get("bidi_component")) == 1 and len(at.metric) == 6  # the heatmap picture and the figures
     assert at.selectbox(key="sidebar_ex").value == exchange
     link = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
     assert link.get("ex", View().ex) == exchange  # the default exchange is left out of the link

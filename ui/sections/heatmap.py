@@ -60,19 +60,24 @@ def _payload(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, price_ra
     return blob
 
 
-def _remember_view() -> None:
-    """Component callback: keep the side and highlight the user settled on (validated) for the link."""
-    state = st.session_state.get(PICTURE_KEY) or {}
+def reported_view(state: object) -> dict[str, object]:
+    """The valid part of the component's report ``{"view": {"side": ..., "highlight": ...}}`` as
+    view fields (``side``, ``hl``); anything else from the browser is dropped."""
     chosen = state.get("view") if hasattr(state, "get") else None
     if not isinstance(chosen, dict):
-        return
+        return {}
     side, hl = chosen.get("side"), chosen.get("highlight")
-    values = {}
-    if side in SIDE_CHOICES:
+    values: dict[str, object] = {}
+    if isinstance(side, str) and side in SIDE_CHOICES:
         values["side"] = side
-    if isinstance(hl, (int, float)) and math.isfinite(hl):
+    if isinstance(hl, (int, float)) and not isinstance(hl, bool) and math.isfinite(hl):
         values["hl"] = float(min(max(hl, 0.0), 100.0))
-    VIEW.set(**values)
+    return values
+
+
+def _remember_view() -> None:
+    """Component callback: keep the side and highlight the user settled on, for the link."""
+    VIEW.set(**reported_view(st.session_state.get(PICTURE_KEY)))
 
 
 @st.fragment

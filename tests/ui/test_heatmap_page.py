@@ -1,0 +1,74 @@
+"""AppTest: the heatmap page mounts its canvas picture with the page's one unit (USD per display band)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.charts.canvas import decode_payload
+from core.data.load import load_market
+from core.format import format_usd
+from core.grid import band_levels, colour_tops, compute_heatmap, display_grid
+from core.sensitivity_state import SensitivityState
+from tests.ui.test_app import picture, run_app
+from ui.sections.heatmap import reported_view
+
+
+@pytest.fixture(scope="module")
+def page():
+    return run_app(src="btc_2026-09")
+
+
+@pytest.fixture(scope="module")
+def grid():
+    market = load_market(symbol="BTC/USDT:USDT", timeframe="5m", lookback="3d", source="bundled", dataset="btc_2026-09")
+    return display_grid(compute_heatmap(market, SensitivityState().to_model(), price_bins=500))
+
+
+def test_the_picture_carries_the_display_grid_of_the_page(page, grid):
+    """The component's data is the display grid (both sides), its candles, key levels and colour tops."""
+    header, long, short = picture(page)
+    assert (header["rows"], header["cols"]) == grid.long.shape
+    assert header["band"] == grid.band_width == 100.0 and header["bandLabel"] == "$100"
+    np.testing.assert_allclose(long, grid.long, rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(short, grid.short, rtol=1e-6, atol=1e-3)
+    assert header["price"] == pytest.approx(grid.close[-1])
+    levels = band_levels(grid, 8)
+    assert [lv["usd"] for lv in header["levels"]] == pytest.approx(levels["usd"].tolist())
+    assert header["tops"]["long"] == pytest.approx(colour_tops(grid, "long").tolist(), rel=1e-7)
+    assert header["side"] == "both" and header["highlight"] == 20
+    assert len(header["ramp"]) == 256 and header["view"]["low"] < header["price"] < header["view"]["high"]
+
+
+def test_key_levels_table_shows_the_same_numbers_as_the_picture(page):
+    """The key-level table's amounts are the picture's tag amounts, in the stated unit."""
+    header, _, _ = picture(page)
+    table = page.dataframe[0].value
+    assert list(table.columns)[:3] == ["band", "side", "amount"]
+    assert table["amount"].tolist() == [format_usd(lv["usd"]) for lv in header["levels"]]
+    assert "USD per $100 band" in str(page.dataframe[0].proto.columns)
+
+
+def test_an_unchanged_grid_is_resent_byte_for_byte():
+    """Reruns that keep the data and model resend identical bytes (no transfer, the browser keeps its zoom)."""
+    at = run_app(src="btc_2026-09")
+    first = at.get("bidi_component")[0].proto.bytes
+    at.session_state["heatmap_side"] = "short"
+    at.run()
+    assert at.get("bidi_component")[0].proto.bytes == first
+    at.selectbox(key="sidebar_tf").set_value("15m").run()
+    header, _, _ = decode_payload(at.get("bidi_component")[0].proto.bytes)
+    assert header["side"] == "short" and header["cols"] < 300  # a new grid starts with the chosen side
+
+
+@pytest.mark.parametrize("state, expected", [
+    ({"view": {"side": "long", "highlight": 42}}, {"side": "long", "hl": 42.0}),
+    ({"view": {"side": "<script>", "highlight": 1e308}}, {"hl": 100.0}),
+    ({"view": {"side": "short", "highlight": float("nan")}}, {"side": "short"}),
+    ({"view": {"highlight": True}}, {}),
+    ({"view": "both"}, {}),
+    (None, {}),
+])
+def test_only_valid_reports_from_the_browser_reach_the_view(state, expected):
+    """Whatever the browser reports, only a known side and a finite highlight (clamped) are kept."""
+    assert reported_view(state) == expected
