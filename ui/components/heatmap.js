@@ -409,6 +409,8 @@ class Picture {
     ctx.fillStyle = "#e6e8ef"; ctx.font = "bold 11px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
     ctx.fillText("Liquidation map now", 0, PAD.top / 2);
     const yScale = (p) => PAD.top + ((v.p1 - p) / (v.p1 - v.p0)) * ph;
+    ctx.save();
+    ctx.beginPath(); ctx.rect(0, PAD.top, W, ph); ctx.clip();   // bands cut by the view stay inside
     for (let r = r0; r <= r1; r++) {
       const i = r * m.cols + c, lo = m.edge0 + r * m.band;
       const yTop = yScale(lo + m.band), hgt = Math.max(1, yScale(lo) - yTop - 0.5);
@@ -443,6 +445,7 @@ class Picture {
       });
       ctx.stroke(); ctx.setLineDash([]);
       const [rEnd, tEnd] = vis[vis.length - 1];
+      if (!(tEnd > 0)) continue;
       const yEnd = clamp(yScale(m.edge0 + (rEnd + 0.5) * m.band), PAD.top + 8, PAD.top + ph - 8);
       ctx.fillStyle = col; ctx.textAlign = "right";
       ctx.fillText(`all ${name} to here: ${fmtUsd(tEnd)}`, w, yEnd + (name === "longs" ? -10 : 10));
@@ -451,6 +454,7 @@ class Picture {
     ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1;
     const yp = yScale(m.price);
     ctx.beginPath(); ctx.moveTo(0, yp); ctx.lineTo(w, yp); ctx.stroke();
+    ctx.restore();
     // one x-axis for the bars
     ctx.fillStyle = "#c9ccd6"; ctx.font = "11px sans-serif"; ctx.textBaseline = "top";
     ctx.textAlign = "left"; ctx.fillText("$0", 0, PAD.top + ph + 5);
