@@ -59,7 +59,7 @@ def test_bundled_source_from_the_url_renders_heatmap_metrics_and_levels():
     assert at.selectbox(key="sidebar_src").value == "btc_2026-02_crash"
     assert at.selectbox(key="sidebar_tf").value == "15m"
     assert len(at.metric) == 6
-    assert at.dataframe[0].value.shape[0] > 0
+    assert at.table[0].value.shape[0] > 0
     assert "Reading:" in texts(at)
 
 

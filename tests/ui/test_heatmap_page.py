@@ -43,10 +43,16 @@ def test_the_picture_carries_the_display_grid_of_the_page(page, grid):
 def test_key_levels_table_shows_the_same_numbers_as_the_picture(page):
     """The key-level table's amounts are the picture's tag amounts, in the stated unit."""
     header, _, _ = picture(page)
-    table = page.dataframe[0].value
-    assert list(table.columns)[:3] == ["band", "side", "amount"]
-    assert table["amount"].tolist() == [format_usd(lv["usd"]) for lv in header["levels"]]
-    assert "USD per $100 band" in str(page.dataframe[0].proto.columns)
+    table = page.table[0].value
+    assert list(table.columns)[:2] == ["Side", "USD per $100 band"]
+    assert table["USD per $100 band"].tolist() == [format_usd(lv["usd"]) for lv in header["levels"]]
+
+
+def test_market_data_chart_is_drawn_on_request(page):
+    """The price/open-interest chart appears when asked for (the heatmap itself needs no chart library)."""
+    assert not page.get("vega_lite_chart")
+    page.toggle(key="heatmap_market_data").set_value(True).run()
+    assert not page.exception and len(page.get("vega_lite_chart")) == 1
 
 
 def test_an_unchanged_grid_is_resent_byte_for_byte():

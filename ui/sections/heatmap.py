@@ -106,22 +106,19 @@ def near_price(profile: Profile) -> None:
 
 
 def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
-    """The key levels of the last candle: the strongest band of each cluster, in the page's unit."""
+    """The key levels of the last candle: the strongest band of each cluster, in the page's unit.
+
+    A plain table (st.table): eight rows need no data-grid script, so the page paints sooner."""
     st.subheader("Key levels")
-    table = levels.assign(
-        band=[f"{format_price(a)} – {format_price(b)}" for a, b in zip(levels["price_low"], levels["price_high"])],
-        side=levels["side"].map({"long": "Longs", "short": "Shorts"}),
-        amount=[format_usd(u) for u in levels["usd"]],
-        cluster=[f"{format_usd(u)} over {format_price(a)} – {format_price(b)}"
-                 for u, a, b in zip(levels["cluster_usd"], levels["cluster_low"], levels["cluster_high"])],
-    )[["band", "side", "amount", "distance_pct", "cluster"]]
-    st.dataframe(table, hide_index=True, column_config={
-        "band": "Price band",
-        "side": "Side",
-        "amount": st.column_config.TextColumn(grid.unit, help="The same figure as the band's colour, bar and tag"),
-        "distance_pct": st.column_config.NumberColumn("From price", format="%+.2f%%"),
-        "cluster": st.column_config.TextColumn("Whole cluster", help="All bands of the cluster together"),
+    table = pd.DataFrame({
+        "Price band": [f"{format_price(a)} – {format_price(b)}" for a, b in zip(levels["price_low"], levels["price_high"])],
+        "Side": levels["side"].map({"long": "Longs", "short": "Shorts"}),
+        grid.unit: [format_usd(u) for u in levels["usd"]],
+        "From price": [f"{d:+.2f}%" for d in levels["distance_pct"]],
+        "Whole cluster": [f"{format_usd(u)} over {format_price(a)} – {format_price(b)}"
+                          for u, a, b in zip(levels["cluster_usd"], levels["cluster_low"], levels["cluster_high"])],
     })
+    st.table(table.set_index("Price band"))
 
 
 def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataFrame, params: ModelParams,
@@ -142,9 +139,10 @@ def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataF
 
 
 def market_data(ctx: PageContext) -> None:
-    """Price and open interest of the window, in an expander."""
+    """Price and open interest of the window (drawn on request: the chart library is not needed
+    to read the heatmap, so the page does not load it up front), and how to read the page."""
     market = ctx.market
-    with st.expander("Market data: price and open interest"):
+    if st.toggle("Show the market data: price and open interest", key="heatmap_market_data"):
         st.altair_chart(market_chart(market, width=MARKET_WIDTH), width="content")
         st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
                    "of them. " + (market.provenance or ""))
