@@ -114,8 +114,9 @@ def fresh_link(browser, url: str) -> float:
 def timed(page, action, expect: str) -> float:
     """Seconds from ``action`` (a user input) to the heatmap's last pixel change.
 
-    ``expect`` is what the input causes first: "rerun" (a Streamlit script run finishes) or "paint"
-    (the canvas component repaints by itself); after that, the app must go idle.
+    ``expect`` is what the input causes first: "rerun" (a Streamlit script run finishes), "timeframe"
+    (the link shows the chosen timeframe) or "paint" (the canvas component repaints by itself);
+    after that, the app must go idle.
     """
     page.evaluate("""() => { window.__t0 = performance.now(); window.__lastMut = 0; window.__lastPaint = 0;
       window.__runs0 = window.__runsDone; const c = document.querySelector('.lh-root');
@@ -123,6 +124,9 @@ def timed(page, action, expect: str) -> float:
     action()
     if expect == "rerun":
         page.wait_for_function("() => window.__runsDone > window.__runs0", timeout=120_000)
+    elif expect == "timeframe":  # the link follows the sidebar at the start of the run
+        page.wait_for_function("() => (new URLSearchParams(location.search).get('tf') || '5m') === window.__tf",
+                               timeout=120_000)
     else:
         page.wait_for_function("() => document.querySelector('.lh-root').dataset.paint !== window.__paint0",
                                timeout=120_000)
@@ -169,11 +173,13 @@ def controls(page) -> dict:
     def timeframe():
         box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Timeframe")
         box.click()
-        page.get_by_role("option", name=toggle("15m", "5m"), exact=True).click()
+        tf = toggle("15m", "5m")
+        page.evaluate("(tf) => { window.__tf = tf; }", tf)
+        page.get_by_role("option", name=tf, exact=True).click()
 
     first = "paint" if new else "rerun"
     return {"side": (side, first), "highlight": (highlight, first), "zoom": (zoom, first),
-            "timeframe": (timeframe, "rerun")}
+            "timeframe": (timeframe, "timeframe")}
 
 
 def main() -> None:
