@@ -156,7 +156,9 @@ def display_picture(ids: DataIds, params: ModelParams, bins: int, _hm: Heatmap) 
     return grid, band_levels(grid, 8)
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+# A resource, not cache_data: the bytes are immutable, and every session keeping the picture it sent
+# (ui/sections/heatmap.py) then holds the same object instead of its own ~0.5 MB copy.
+@st.cache_resource(ttl=600, max_entries=16, show_spinner=False)
 def picture_payload(ids: DataIds, params: ModelParams, bins: int, price_range: tuple[float, float], side: str,
                     highlight: float, _grid: DisplayGrid, _levels: pd.DataFrame) -> bytes:
     """The canvas component's message (``core.charts.canvas``) for the display grid of ``ids``."""
