@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHART, OUTPUT, wait_idle, wait_painted
+from tests.browser.conftest import CHART, OUTPUT, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,6 @@ def _open(page, app_url: str) -> None:
     page.wait_for_selector(THUMB, timeout=60_000)
     page.wait_for_selector(f"{CHART} >> nth=1", timeout=60_000)
     wait_idle(page)
-    wait_painted(page, f"{CHART} canvas", 0, more_than=50)  # the replay's map is drawn
 
 
 def _slider_label(when: datetime) -> str:
