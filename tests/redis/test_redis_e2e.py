@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
@@ -58,6 +57,7 @@ async def sessions_on_each(apps: list[RunningApp], query: str, n: int, midway=No
 
 
 def flat(results: list[list[PageResult]]) -> list[PageResult]:
+    """Every session's result, replica after replica."""
     return [r for row in results for r in row]
 
 
@@ -74,7 +74,8 @@ def now() -> pd.Timestamp:
 
 @pytest.fixture
 def replicas(redis_server: RedisServer, tmp_path: Path, now: pd.Timestamp):
-    """Start ``count`` replicas on the shared Redis, each with its own (new) cache directory."""
+    """``start(name, count=2)``: that many replicas on the shared Redis and the frozen clock, each
+    with its own new cache directory; stopped when the returned stack closes (or after the test)."""
     env = {"LIQMAP_REDIS_URL": redis_server.url, "LIQMAP_FAKE_NOW": now.isoformat()}
     stacks: list[ExitStack] = []
 
