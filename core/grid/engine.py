@@ -200,6 +200,8 @@ def _side_grid(
     values = np.concatenate((side_levels.notional[inside], -fate.death_value[dies_inside]))
     grid = _scan_side(n, bands, rows, cols, values, levels)
     liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+    if side_levels.born_liquidated is not None:  # same-candle share (v2 option): dies in its birth candle
+        liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
     outside = float(side_levels.notional[~inside].sum())
     return grid[:n].T, liquidated, outside
 
@@ -360,3 +362,27 @@ def compute_profile(
         value = side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
         cols.append(_weighted_counts(band[keep], value, len(edges) - 1))
     return make_profile(c.index[col], float(c["close"].iloc[col]), edges, cols[0], cols[1])
+
+
+def compute_liquidated(
+    market: MarketData, params: ModelParams = ModelParams(), index: CrossingIndex | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's liquidated USD per candle, (long, short), without building the grid.
+
+    The same numbers as ``compute_heatmap(...).liquidated_long/short`` (which count every level,
+    drawn or not), for scoring and calibration where only the per-candle totals matter.
+    ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
+    """
+    n = len(market.candles)
+    if n == 0:
+        raise ValueError("the market has no candles")
+    lv = build_levels(market, params)
+    index = index if index is not None else _crossing_index(market)
+    out = []
+    for side_levels in (lv.long, lv.short):
+        fate = _fates(lv, side_levels, index)
+        liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+        if side_levels.born_liquidated is not None:
+            liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
+        out.append(liquidated)
+    return out[0], out[1]
