@@ -429,3 +429,22 @@ def test_bracket_table_is_hashable_and_validated():
     assert float(t.maintenance(150.0)[1]) == 1.0
     with pytest.raises(ValueError):
         BracketTable("X", (10.0,), (20.0,), (0.01,), (50,), (0.0,))
+
+
+def test_model_presets_reference_and_calibrated():
+    """'Reference v1' is ModelParams() exactly; the default preset is the calibrated v2 with its
+    fitted values; each whole model has a provenance text and is recognised by name."""
+    from core.model import (CALIBRATED_V2, DEFAULT_PRESET, MODEL_PRESETS, PRESET_PROVENANCE, REFERENCE_V1,
+                            model_params, preset_name_of)
+
+    assert model_params(REFERENCE_V1) == ModelParams()
+    assert DEFAULT_PRESET == CALIBRATED_V2
+    v2 = model_params(CALIBRATED_V2)
+    assert (v2.entry, v2.entry_points, v2.turnover_per_hour, v2.same_candle_share, v2.mmr) == ("range", 9, 0.1, 0.25, 0.005)
+    lev = np.array([p[0] for p in v2.leverage_weights])
+    assert len(lev) == 24 and (lev.min(), lev.max()) == (2, 125)
+    assert set(PRESET_PROVENANCE) == set(MODEL_PRESETS)
+    assert "held" in PRESET_PROVENANCE[CALIBRATED_V2] and "MODEL.md" in PRESET_PROVENANCE[REFERENCE_V1]
+    assert preset_name_of(v2) == CALIBRATED_V2 and preset_name_of(ModelParams()) == REFERENCE_V1
+    assert preset_name_of(ModelParams(long_share=0.3)) is None
+    assert model_params(CALIBRATED_V2, long_share=0.6).long_share == 0.6
