@@ -69,7 +69,7 @@ PRESET_SLUGS: dict[str, str] = {preset_slug(name): name for name in PRESETS}
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """One assumption the page can sweep: its label, ``core.sensitivity`` field, values and unit.
+    """One assumption the page can sweep: its label, ``core.grid.sweeps`` field, values and unit.
 
     ``unit`` says how a value reads: "share" (0..1 as %), "rate" (0..1 as %), "hours",
     "usd" or "choice" (a name).

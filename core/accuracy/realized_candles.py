@@ -9,7 +9,7 @@ Two kinds of recording reach the per-candle score (``core.accuracy.per_candle``)
   file may carry the candle itself (``price_open/high/low/close``) and open interest
   (``oi_close``); ``read_candle_file`` keeps them.
 * **Single orders** (Binance forceOrder records, Bybit orders, per-minute totals): read by
-  ``core.realized.read_realized`` and summed per candle by ``core.realized.realized_per_candle``.
+  ``core.accuracy.realized.read_realized`` and summed per candle by ``core.accuracy.realized.realized_per_candle``.
 
 Every reader returns a frame on a UTC ``DatetimeIndex`` (candle open time) with float columns
 ``long_usd`` and ``short_usd``.
@@ -119,8 +119,8 @@ def realized_candles(data: PathOrBytes | pd.DataFrame, name: str | None = None) 
 def orders_to_candles(
     data: PathOrBytes, times: pd.DatetimeIndex, timeframe: str, name: str | None = None, symbol: str | None = None
 ) -> pd.DataFrame:
-    """Read single liquidation orders (any format ``core.realized.read_realized`` knows) and sum
-    them per candle of ``times`` (``core.realized.realized_per_candle``: ``t <= time < t + tf``)."""
+    """Read single liquidation orders (any format ``core.accuracy.realized.read_realized`` knows) and sum
+    them per candle of ``times`` (``core.accuracy.realized.realized_per_candle``: ``t <= time < t + tf``)."""
     orders = read_realized(data, name=name, symbol=symbol)
     per = realized_per_candle(orders, pd.DatetimeIndex(times), timeframe)
     per.index.name = "time"

@@ -211,7 +211,7 @@ def _check_inputs(heatmap: Heatmap, realized: pd.DataFrame, top_share: float, wi
         raise ValueError(f"window_pct must be positive, not {window_pct!r}")
     missing = [c for c in ("side", "price", "usd") if c not in realized.columns]
     if missing:
-        raise ValueError(f"realized lacks columns {missing} (use core.realized.read_realized)")
+        raise ValueError(f"realized lacks columns {missing} (use core.accuracy.realized.read_realized)")
     if not isinstance(realized.index, pd.DatetimeIndex):
         raise ValueError("realized needs a DatetimeIndex (UTC time of each liquidation)")
     if len(heatmap.times) == 0 or len(heatmap.price_edges) < 2:
@@ -240,7 +240,7 @@ def score_against_realized(
     heatmap
         The model's map (``core.grid.Heatmap``); never modified.
     realized
-        Realized liquidations (``core.realized.read_realized`` shape: UTC index, side, price, usd,
+        Realized liquidations (``core.accuracy.realized.read_realized`` shape: UTC index, side, price, usd,
         optional symbol); never modified.
     top_share
         Share of the window's bands that count as the model's top bands.

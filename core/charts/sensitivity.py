@@ -263,7 +263,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current: Any = None) -> pd.DataFrame:
-    """Long form of a ``core.sensitivity.sweep`` result for plotting: one row per value and line.
+    """Long form of a ``core.grid.sweeps.sweep`` result for plotting: one row per value and line.
 
     Columns: x (plotted value: percent for shares and rates, NaN for "off", else the value),
     x_txt, panel ("risk" or "cluster"), line, y, y_txt, current (the row of ``current``).

@@ -125,4 +125,5 @@ def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: st
         fetched_at=candles.index[-1] + step,
         notes=tuple(notes),
         provenance=meta.provenance,
+        data_id=f"bundled:{key}:{meta.symbol}:{timeframe}:{lookback or 'all'}",
     )

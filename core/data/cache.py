@@ -3,10 +3,16 @@
 * Bounded: results live in a ``cachetools.TTLCache`` (``maxsize`` entries, ``ttl`` seconds).
 * Single-flight: when several callers (Streamlit reruns, sessions, the "all exchanges" view) ask
   for the same key at once, exactly one of them calls upstream; the others wait for its result or
-  its exception.
-* Circuit breaker: a transient failure (``DataUnavailable.transient``) is remembered for
-  ``failure_ttl`` seconds under a breaker key (the exchange), so a down exchange costs one
-  timeout, not one per rerun. After the window the next call goes upstream again.
+  its error. Only an ``Exception`` of the fetch is shared: a ``BaseException`` that is not one
+  (Streamlit's RerunException/StopException raised by the leader's own progress bar, a
+  KeyboardInterrupt, SystemExit) belongs to the leader's thread alone; it is re-raised there and
+  never stored, and a waiting caller then makes the call itself.
+* Circuit breaker: a transient failure (``DataUnavailable.transient``) is remembered under a
+  breaker key (the exchange), so a down exchange costs one timeout, not one per rerun: for
+  ``failure_ttl`` seconds, or as long as the exchange asked (``retry_after``: Retry-After of a 429
+  or 418, the end of a ban). A rate limit repeated right after the window doubles the wait each
+  time (Binance scales bans for repeat offenders, from 2 minutes to 3 days), up to
+  ``MAX_BACKOFF``. After the window the next call goes upstream again.
 
 Keys are built by the caller; ``time_bucket`` floors "now" to the candle (at least 60 s) so a new
 candle means a new key.
@@ -30,6 +36,7 @@ T = TypeVar("T")
 
 MIN_BUCKET = pd.Timedelta(seconds=60)
 MAX_BUCKET = pd.Timedelta(minutes=5)  # live data is never more than 5 minutes behind
+MAX_BACKOFF = 3 * 86_400.0  # Binance's longest ban
 
 
 def time_bucket(now: pd.Timestamp, timeframe: str | None = None) -> int:
@@ -56,13 +63,15 @@ class _Flight(Generic[T]):
 
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
-    error: BaseException | None = None
+    error: Exception | None = None
+    abandoned: bool = False  # the leader stopped for a reason of its own: followers call again
+    followers: int = 0
 
 
-def _copy_error(error: BaseException) -> BaseException:
+def _copy_error(error: Exception) -> Exception:
     """A fresh exception to raise in another thread (tracebacks are per raise)."""
     if isinstance(error, DataUnavailable):
-        return DataUnavailable(error.message, error.reason, error.exchange, error.detail)
+        return DataUnavailable(error.message, error.reason, error.exchange, error.detail, error.retry_after)
     return error
 
 
@@ -89,9 +98,13 @@ class SingleFlightCache:
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._values: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
-        self._failures: TTLCache = TTLCache(maxsize=64, ttl=failure_ttl, timer=timer)
+        self._failures: dict[Hashable, tuple[DataUnavailable, float]] = {}
+        self._strikes: dict[Hashable, tuple[int, float]] = {}  # rate limits in a row, last window end
+        self._failure_ttl = failure_ttl
+        self._timer = timer
         self._flights: dict[Hashable, _Flight] = {}
         self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)
         self.upstream_calls = 0
 
     def __len__(self) -> int:
@@ -106,14 +119,45 @@ class SingleFlightCache:
     def open_failure(self, breaker: Hashable) -> DataUnavailable | None:
         """The remembered failure of ``breaker`` while its window is open, else None."""
         with self._lock:
-            error = self._failures.get(breaker)
+            error = self._open(breaker)
         return _copy_error(error) if error is not None else None
+
+    def _open(self, breaker: Hashable) -> DataUnavailable | None:
+        """The failure of ``breaker`` while its window is open (call under the lock)."""
+        entry = self._failures.get(breaker)
+        if entry is None:
+            return None
+        if self._timer() >= entry[1]:
+            del self._failures[breaker]
+            return None
+        return entry[0]
+
+    def breaker_seconds(self, breaker: Hashable) -> float:
+        """Seconds the breaker of ``breaker`` stays open (0 when closed)."""
+        with self._lock:
+            entry = self._failures.get(breaker)
+            return max(0.0, entry[1] - self._timer()) if entry is not None else 0.0
+
+    def _remember(self, breaker: Hashable, error: DataUnavailable) -> None:
+        """Open the breaker for as long as the failure asks (call under the lock)."""
+        now = self._timer()
+        wait = self._failure_ttl
+        if error.reason == "rate_limited":
+            strikes, last_end = self._strikes.get(breaker, (0, float("-inf")))
+            strikes = strikes + 1 if now - last_end <= max(self._failure_ttl, 60.0) else 1
+            asked = error.retry_after if error.retry_after is not None else 0.0
+            wait = min(MAX_BACKOFF, max(asked, self._failure_ttl * 2 ** (strikes - 1)))
+            self._strikes[breaker] = (strikes, now + wait)
+        elif error.retry_after is not None:
+            wait = max(wait, min(MAX_BACKOFF, error.retry_after))
+        self._failures[breaker] = (error, now + wait)
 
     def clear(self) -> None:
         """Forget every result and every open breaker."""
         with self._lock:
             self._values.clear()
             self._failures.clear()
+            self._strikes.clear()
 
     def get(self, key: Hashable, compute: Callable[[], T], breaker: Hashable | None = None) -> T:
         """The cached value of ``key``, computing it (once across threads) when missing.
@@ -133,43 +177,64 @@ class SingleFlightCache:
         DataUnavailable
             The upstream failure (or the remembered one while the breaker is open).
         """
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-            if breaker is not None and (error := self._failures.get(breaker)) is not None:
-                raise _copy_error(error)
-            flight = self._flights.get(key)
-            leader = flight is None
+        while True:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+                if breaker is not None and (error := self._open(breaker)) is not None:
+                    raise _copy_error(error)
+                flight = self._flights.get(key)
+                leader = flight is None
+                if leader:
+                    flight = _Flight()
+                    self._flights[key] = flight
+                    self.upstream_calls += 1
+                else:
+                    flight.followers += 1
+                    self._joined.notify_all()
             if leader:
-                flight = _Flight()
-                self._flights[key] = flight
-                self.upstream_calls += 1
-        if not leader:
-            return self._follow(flight)
-        return self._lead(key, flight, compute, breaker)
+                return self._lead(key, flight, compute, breaker)
+            flight.done.wait()
+            if flight.abandoned:
+                continue  # the leader left for its own reasons: try again (maybe as the leader)
+            if flight.error is not None:
+                raise _copy_error(flight.error)
+            return flight.value
 
-    @staticmethod
-    def _follow(flight: _Flight) -> Any:
-        """Wait for the leader's result (or re-raise its exception)."""
-        flight.done.wait()
-        if flight.error is not None:
-            raise _copy_error(flight.error)
-        return flight.value
+    def wait_for_followers(self, key: Hashable, count: int, timeout: float | None = None) -> bool:
+        """Block until ``count`` callers wait on the call in flight for ``key`` (True), or until
+        ``timeout`` seconds passed (False). Lets tests make threads overlap without sleeping."""
+        with self._joined:
+            return self._joined.wait_for(
+                lambda: (f := self._flights.get(key)) is not None and f.followers >= count, timeout
+            )
 
     def _lead(self, key: Hashable, flight: _Flight, compute: Callable[[], T], breaker: Hashable | None) -> T:
-        """Call upstream, publish the outcome to followers, remember it."""
+        """Call upstream, publish the outcome to followers, remember it.
+
+        An ``Exception`` is shared with the followers; any other ``BaseException`` is re-raised in
+        this thread only, and the followers are told to call again.
+        """
         try:
             value = compute()
-        except BaseException as error:
+        except Exception as error:
             with self._lock:
                 if isinstance(error, DataUnavailable) and error.transient and breaker is not None:
-                    self._failures[breaker] = error
+                    self._remember(breaker, error)
                 flight.error = error
+                self._flights.pop(key, None)
+            flight.done.set()
+            raise
+        except BaseException:
+            with self._lock:
+                flight.abandoned = True
                 self._flights.pop(key, None)
             flight.done.set()
             raise
         with self._lock:
             self._values[key] = value
+            if breaker is not None:
+                self._strikes.pop(breaker, None)
             flight.value = value
             self._flights.pop(key, None)
         flight.done.set()

@@ -46,9 +46,18 @@ class DataUnavailable(Exception):
         The ccxt exchange id concerned, if any.
     detail
         The technical cause (ccxt's message), for logs only; never shown as the message.
+    retry_after
+        Seconds the exchange asked us to wait (HTTP Retry-After, a ban's end), if it said.
     """
 
-    def __init__(self, message: str, reason: str = "exchange_error", exchange: str | None = None, detail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        reason: str = "exchange_error",
+        exchange: str | None = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}; choose one of {list(REASONS)}")
         super().__init__(message)
@@ -56,6 +65,7 @@ class DataUnavailable(Exception):
         self.reason = reason
         self.exchange = exchange
         self.detail = detail
+        self.retry_after = retry_after
 
     @property
     def transient(self) -> bool:

@@ -15,75 +15,24 @@ use (no connection is opened at import). Tests pass their own, or install them p
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import pandas as pd
 
 from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
 from core.data.bundled import BUNDLED, DEFAULT_DATASET, load_bundled
-from core.data.cache import SingleFlightCache, time_bucket
+from core.data.cache import time_bucket
 from core.data.errors import DataUnavailable
-from core.data.live import ClientPool, Progress, check_choices, exchange_title, fetch_depth_usd, fetch_live
+from core.data.depth import Depth
+from core.data.live import check_choices, exchange_title, fetch_depth, fetch_live
 from core.data.market import MarketData
-from core.data.store import SnapshotStore, describe_age
+from core.data.progress import HeldProgress, Progress
+from core.data.services import DataServices, default_services, set_default_services, utc_now  # noqa: F401
+from core.data.store import describe_age
 
 SOURCE_CHOICES: tuple[str, ...] = ("auto", "live", "snapshot", "bundled")
 FALLBACK_TIMEFRAME = "5m"
-
-
-def utc_now() -> pd.Timestamp:
-    """The current time, UTC."""
-    return pd.Timestamp.now(tz="UTC")
-
-
-@dataclass(frozen=True)
-class DataServices:
-    """Everything the live path needs: clients, the result cache, the last-good store, a clock.
-
-    Parameters
-    ----------
-    clients
-        One ccxt client per exchange.
-    cache
-        Single-flight TTL cache with the per-exchange circuit breaker (markets and depth).
-    store
-        Last-good snapshots on disk.
-    clock
-        Returns "now" (UTC); the live window ends there.
-    """
-
-    clients: ClientPool = field(default_factory=ClientPool)
-    cache: SingleFlightCache = field(default_factory=SingleFlightCache)
-    store: SnapshotStore = field(default_factory=SnapshotStore)
-    clock: Callable[[], pd.Timestamp] = utc_now
-
-
-_DEFAULT: list[DataServices] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
-def default_services() -> DataServices:
-    """The process-wide services, built on first use."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(DataServices())
-        return _DEFAULT[0]
-
-
-def set_default_services(services: DataServices | None) -> DataServices | None:
-    """Replace the process-wide services; ``None`` goes back to building them on first use.
-
-    A seam for tests and the load-test launcher (fake exchanges, a fake clock): the app itself
-    never calls it. Returns the services that were in place (None if none were built yet).
-    """
-    with _DEFAULT_LOCK:
-        previous = _DEFAULT[0] if _DEFAULT else None
-        _DEFAULT.clear()
-        if services is not None:
-            _DEFAULT.append(services)
-        return previous
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,23 +42,43 @@ def set_default_services(services: DataServices | None) -> DataServices | None:
 def _live(
     exchange: str, symbol: str, timeframe: str, lookback: str, progress: Progress | None, services: DataServices
 ) -> MarketData:
-    """Live data through the cache (one upstream call per key and time bucket); saved on success."""
+    """Live data through the cache (one upstream call per key and time bucket); saved on success.
+
+    Only what is new since the last good data is fetched (``fetch_live(previous=...)``). The
+    caller's ``progress`` is used only from its own thread and never aborts the shared fetch:
+    what it raises (a Streamlit rerun) is re-raised here, after the result is cached.
+    """
     check_choices(exchange, symbol, timeframe, lookback)
     now = services.clock()
     key = ("market", exchange, symbol, timeframe, lookback, time_bucket(now, timeframe))
+    held = HeldProgress(progress)
 
     def compute() -> MarketData:
-        market = fetch_live(exchange, symbol, timeframe, lookback, pool=services.clients, now=now, progress=progress)
+        market = fetch_live(exchange, symbol, timeframe, lookback, pool=services.clients, now=now, progress=held,
+                            previous=_last_good(exchange, symbol, timeframe, services))
         try:
             services.store.save(market)
         except Exception:  # noqa: BLE001 - saving is best effort; the live data is still good
             pass
         return market
 
-    market = services.cache.get(key, compute, breaker=exchange)
-    if progress is not None:
-        progress(1.0, "Done")
+    try:
+        market = services.cache.get(key, compute, breaker=exchange)
+    except DataUnavailable:
+        held.release()
+        raise
+    held.release()
+    held(1.0, "Done")
+    held.release()
     return market
+
+
+def _last_good(exchange: str, symbol: str, timeframe: str, services: DataServices) -> MarketData | None:
+    """The last good data of a market from the store (None when missing or unreadable)."""
+    try:
+        return services.store.load(exchange, symbol, timeframe, now=services.clock())
+    except Exception:  # noqa: BLE001 - a damaged snapshot only means a full fetch
+        return None
 
 
 def _snapshot(exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices) -> MarketData | None:
@@ -258,21 +227,63 @@ def load_all_exchanges(
         market = _bundled(symbol, timeframe, lookback, None)
         return [market], [f"The bundled sample comes from {exchange_title(market.exchange)} only."]
     svc = services or default_services()
+    results = _load_concurrently(list(EXCHANGES), symbol, timeframe, lookback, source, progress, svc)
     loaded: list[MarketData] = []
     missing: list[str] = []
-    ids = list(EXCHANGES)
-    for i, exchange in enumerate(ids):
-        part = _scaled(progress, i / len(ids), (i + 1) / len(ids))
-        try:
-            loaded.append(_live_or_snapshot(exchange, symbol, timeframe, lookback, source, part, svc))
-        except DataUnavailable as error:
-            missing.append(f"{exchange_title(exchange)} left out: {error.message}.")
+    for exchange, outcome in results:
+        if isinstance(outcome, MarketData):
+            loaded.append(outcome)
+        else:
+            missing.append(f"{exchange_title(exchange)} left out: {outcome.message}.")
     if not loaded and source == "auto":
         loaded.append(_first(_bundled(symbol, timeframe, lookback, None), "No exchange could be reached."))
         missing.append("No exchange could be reached: showing the bundled sample instead.")
     if progress is not None:
         progress(1.0, "Done")
     return loaded, missing
+
+
+_DONE = object()
+
+
+def _load_concurrently(
+    ids: list[str], symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None,
+    services: DataServices,
+) -> list[tuple[str, MarketData | DataUnavailable]]:
+    """Each exchange in its own thread (a slow or unreachable one costs its own timeout, not the
+    sum of all); their progress is relayed to ``progress`` from this thread only."""
+    updates: queue.Queue = queue.Queue()
+    outcomes: dict[str, MarketData | DataUnavailable] = {}
+
+    def work(i: int, exchange: str) -> None:
+        def relay(fraction: float, message: str) -> None:
+            updates.put((i, fraction, message))
+
+        try:
+            outcomes[exchange] = _live_or_snapshot(exchange, symbol, timeframe, lookback, source, relay, services)
+        except DataUnavailable as error:
+            outcomes[exchange] = error
+        except Exception as error:  # noqa: BLE001 - one exchange's bug must not hide the others
+            outcomes[exchange] = DataUnavailable(f"{exchange_title(exchange)} failed unexpectedly", "exchange_error",
+                                                 exchange, repr(error)[:300])
+        finally:
+            updates.put(_DONE)
+
+    threads = [threading.Thread(target=work, args=(i, ex), daemon=True, name=f"load-{ex}") for i, ex in enumerate(ids)]
+    for thread in threads:
+        thread.start()
+    fractions = [0.0] * len(ids)
+    remaining = len(ids)
+    while remaining:
+        item = updates.get()
+        if item is _DONE:
+            remaining -= 1
+            continue
+        i, fraction, message = item
+        fractions[i] = fraction
+        if progress is not None:
+            progress(sum(fractions) / len(ids), message)
+    return [(ex, outcomes[ex]) for ex in ids]
 
 
 def _live_or_snapshot(
@@ -290,22 +301,23 @@ def _live_or_snapshot(
         return _first(snap, f"{error.message}; showing the last good data from {_age(snap, services)} ago.")
 
 
-def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    """A progress callback mapping 0..1 onto ``lo``..``hi`` of ``progress``."""
-    if progress is None:
-        return None
-    return lambda fraction, message: progress(lo + (hi - lo) * fraction, message)
-
-
 def fetch_order_book_depth(exchange: str, symbol: str, *, services: DataServices | None = None) -> float:
     """USD needed to move the price 1%: bid notional within 1% below the mid and ask notional
-    within 1% above it, averaged. Cached like markets (same circuit breaker).
+    within 1% above it, averaged, extrapolated to the band's edge where the book served is
+    shallower (``order_book_depth`` says when). Cached like markets (same circuit breaker).
 
     Raises
     ------
     DataUnavailable
         Offline, or any failure of the order-book call.
     """
+    return order_book_depth(exchange, symbol, services=services).usd
+
+
+def order_book_depth(exchange: str, symbol: str, *, services: DataServices | None = None) -> Depth:
+    """``fetch_order_book_depth`` with what the book showed (``Depth.note`` is "" when the book
+    reached the band's edge, else a sentence for the page)."""
     svc = services or default_services()
     key = ("depth", exchange, symbol, time_bucket(svc.clock()))
-    return svc.cache.get(key, lambda: fetch_depth_usd(exchange, symbol, pool=svc.clients), breaker=exchange)
+    return svc.cache.get(key, lambda: fetch_depth(exchange, symbol, pool=svc.clients), breaker=exchange)
+

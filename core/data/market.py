@@ -16,6 +16,8 @@ observation.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -52,6 +54,11 @@ class MarketData:
         True when the last candle was still open when fetched.
     provenance
         One line saying where the data comes from (shown wherever the data is shown).
+    data_id
+        Content identity: equal ids mean the same data, so it can key caches and saved state.
+        Uploads: ``upload:`` + sha256 of the uploaded bytes (order-independent); bundled data:
+        ``bundled:`` + dataset key and view; live data: exchange, market, timeframe, lookback and
+        the fetch time bucket. Left empty, it is derived from the content (``content_id``).
     """
 
     exchange: str
@@ -66,6 +73,7 @@ class MarketData:
     notes: tuple[str, ...] = ()
     last_candle_forming: bool = False
     provenance: str = ""
+    data_id: str = ""
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -77,6 +85,8 @@ class MarketData:
             raise ValueError("candles need a tz-aware (UTC) DatetimeIndex")
         if not self.open_interest.index.equals(self.candles.index):
             raise ValueError("open_interest must share the candles' index (use align_open_interest)")
+        if not self.data_id:
+            object.__setattr__(self, "data_id", content_id(self))
 
     @property
     def has_open_interest(self) -> bool:
@@ -89,23 +99,70 @@ class MarketData:
         return float(self.candles["close"].iloc[-1])
 
     def with_notes(self, *notes: str) -> "MarketData":
-        """A copy with ``notes`` appended (MarketData is frozen)."""
+        """A copy with ``notes`` appended (MarketData is frozen); the data, so ``data_id``, is kept."""
         return replace(self, notes=self.notes + tuple(n for n in notes if n))
 
     def window(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> "MarketData":
-        """A copy restricted to candles whose open time lies in ``[start, end]``."""
+        """A copy restricted to candles whose open time lies in ``[start, end]``.
+
+        Its ``data_id`` is derived from this one's and the candles kept (the same window of the
+        same data has the same id; the whole data keeps its id).
+        """
         idx = self.candles.index
         mask = np.ones(len(idx), dtype=bool)
         if start is not None:
             mask &= idx >= start
         if end is not None:
             mask &= idx <= end
+        kept = idx[mask]
+        same = bool(mask.all())
+        view = "" if same or not len(kept) else f"{kept[0].value}-{kept[-1].value}"
         return replace(
             self,
+            data_id=self.data_id if same else derived_id(self.data_id, "window", view),
             candles=self.candles.loc[mask].copy(),
             open_interest=self.open_interest.loc[mask].copy(),
             last_candle_forming=self.last_candle_forming and bool(mask[-1]) if len(mask) else False,
         )
+
+
+def short_hash(*parts: object) -> str:
+    """First 16 hex digits of the sha256 of ``parts`` (joined by a separator no part holds)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(str(part).encode())
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:16]
+
+
+def bytes_id(blobs: Iterable[bytes]) -> str:
+    """sha256 identity of several byte strings, independent of their order (16 hex digits)."""
+    digests = sorted(hashlib.sha256(blob).hexdigest() for blob in blobs)
+    return short_hash(*digests)
+
+
+def derived_id(parent: str, *how: object) -> str:
+    """Identity of data derived from ``parent`` by ``how`` (a resampling, a window, ...)."""
+    return f"{parent.split('~')[0]}~{short_hash(parent, *how)}"
+
+
+def combined_id(ids: Iterable[str]) -> str:
+    """Identity of an aggregate of several markets: changes when any member's id changes
+    (independent of their order)."""
+    return "agg:" + short_hash(*sorted(ids))
+
+
+def content_id(market: "MarketData") -> str:
+    """``content:`` + a hash of everything a MarketData holds as data (candles, open interest,
+    funding, long/short ratio, market and timeframe); the fallback when no id is given."""
+    parts: list[object] = [market.exchange, market.symbol, market.timeframe]
+    for series in (market.candles, market.open_interest, market.funding, market.long_short_ratio):
+        if series is None:
+            parts.append("-")
+            continue
+        hashed = pd.util.hash_pandas_object(series, index=True).to_numpy()
+        parts.append(hashlib.sha256(hashed.tobytes()).hexdigest())
+    return "content:" + short_hash(*parts)
 
 
 def clean_candles(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:

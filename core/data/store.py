@@ -89,6 +89,7 @@ def _to_table(market: MarketData) -> pa.Table:
         "notes": list(market.notes),
         "last_candle_forming": market.last_candle_forming,
         "provenance": market.provenance,
+        "data_id": market.data_id,
         "funding": _series_to_json(market.funding),
         "long_short_ratio": _series_to_json(market.long_short_ratio),
     }
@@ -122,6 +123,7 @@ def _from_table(table: pa.Table, now: pd.Timestamp) -> MarketData:
         notes=tuple(meta.get("notes", ())) + (note,),
         last_candle_forming=bool(meta.get("last_candle_forming", False)),
         provenance=meta.get("provenance", ""),
+        data_id=meta.get("data_id", ""),
     )
 
 

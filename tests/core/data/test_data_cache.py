@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -40,16 +39,25 @@ def _hammer(n: int, call) -> tuple[list, list]:
     return results, errors
 
 
-def test_twenty_threads_one_upstream_call():
-    """20 simultaneous requests for one market cause exactly one upstream call, same result."""
-    cache = SingleFlightCache()
+def _compute_after_followers(cache: SingleFlightCache, key, followers: int, outcome):
+    """A compute that waits until ``followers`` callers wait on it, then returns/raises ``outcome``
+    (so the threads provably overlap, without sleeping)."""
     calls = []
 
     def compute():
         calls.append(1)
-        time.sleep(0.2)
-        return object()
+        assert cache.wait_for_followers(key, followers, timeout=10)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
+    return compute, calls
+
+
+def test_twenty_threads_one_upstream_call():
+    """20 simultaneous requests for one market cause exactly one upstream call, same result."""
+    cache = SingleFlightCache()
+    compute, calls = _compute_after_followers(cache, "k", 19, object())
     results, errors = _hammer(20, lambda: cache.get("k", compute))
     assert len(calls) == 1 and not errors and len(results) == 20
     assert all(r is results[0] for r in results)
@@ -58,16 +66,93 @@ def test_twenty_threads_one_upstream_call():
 def test_twenty_threads_share_one_failure():
     """When the one upstream call fails, every waiting caller gets the same plain error."""
     cache = SingleFlightCache()
-    calls = []
-
-    def compute():
-        calls.append(1)
-        time.sleep(0.2)
-        raise DataUnavailable("Bybit took too long to answer", "timeout", "bybit")
-
+    error = DataUnavailable("Bybit took too long to answer", "timeout", "bybit")
+    compute, calls = _compute_after_followers(cache, "k", 19, error)
     results, errors = _hammer(20, lambda: cache.get("k", compute, breaker="bybit"))
     assert len(calls) == 1 and not results and len(errors) == 20
     assert all(isinstance(e, DataUnavailable) and e.reason == "timeout" for e in errors)
+
+
+class Rerun(BaseException):
+    """Stands in for Streamlit's RerunException/StopException (BaseExceptions, not Exceptions)."""
+
+
+def test_a_leaders_base_exception_never_reaches_followers():
+    """Issue 14 item 3: a BaseException of the leader (its session's rerun) is re-raised in the
+    leader only; the follower calls upstream itself and gets a value, never the Rerun."""
+    cache = SingleFlightCache()
+    calls = []
+    leader_in = threading.Event()
+
+    def leading():
+        calls.append("leader")
+        leader_in.set()
+        assert cache.wait_for_followers("k", 1, timeout=10)
+        raise Rerun()
+
+    outcome = {}
+
+    def follower():
+        leader_in.wait(10)
+        try:
+            outcome["value"] = cache.get("k", lambda: calls.append("follower") or "fresh")
+        except BaseException as error:  # noqa: BLE001 - recorded for the assertion
+            outcome["error"] = error
+
+    thread = threading.Thread(target=follower)
+    thread.start()
+    with pytest.raises(Rerun):
+        cache.get("k", leading)
+    thread.join(10)
+    assert outcome == {"value": "fresh"}
+    assert calls == ["leader", "follower"]
+    assert cache.open_failure("k") is None
+
+
+def test_a_rerun_from_the_leaders_progress_keeps_the_fetch(tmp_path):
+    """Issue 14 item 3 end to end: the leader's progress callback raises (its user clicked);
+    the fetch still completes and is cached, a waiting session gets the data and its own
+    progress only, and the leader's session gets its Rerun after the fetch."""
+    clock = FakeClock(NOW)
+    fakes = fakes_at(NOW)
+    services = make_services(tmp_path, clock, fakes)
+    key_bucket = time_bucket(NOW, "5m")
+    key = ("market", "bybit", "BTC/USDT:USDT", "5m", "12h", key_bucket)
+    seen_by_follower: list[str] = []
+    raised = []
+
+    def leader_progress(fraction: float, message: str) -> None:
+        if fraction > 0 and not raised:
+            assert services.cache.wait_for_followers(key, 1, timeout=10)
+            raised.append(message)
+            raise Rerun()
+
+    outcome = {}
+
+    def follower():
+        try:
+            outcome["market"] = load_market("bybit", "BTC/USDT:USDT", "5m", "12h", source="live", services=services,
+                                            progress=lambda f, m: seen_by_follower.append(m))
+        except BaseException as error:  # noqa: BLE001 - recorded for the assertion
+            outcome["error"] = error
+
+    started = threading.Event()
+    original = services.clients.get
+
+    def get_and_signal(exchange):
+        started.set()
+        return original(exchange)
+
+    services.clients.get = get_and_signal
+    thread = threading.Thread(target=lambda: (started.wait(10), follower()))
+    thread.start()
+    with pytest.raises(Rerun):
+        load_market("bybit", "BTC/USDT:USDT", "5m", "12h", source="live", services=services, progress=leader_progress)
+    thread.join(10)
+    assert "error" not in outcome and outcome["market"].source == "live"
+    assert services.cache.upstream_calls == 1  # the fetch was not thrown away
+    assert seen_by_follower == ["Done"]  # the leader's messages never reached the follower
+    assert services.cache.get(key, lambda: pytest.fail("refetched")) is outcome["market"]
 
 
 def test_cache_stays_bounded():

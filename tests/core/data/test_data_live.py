@@ -32,6 +32,7 @@ from core.data.live import (
     ClientPool,
     choose_oi_period,
     client_config,
+    fetch_depth,
     fetch_depth_usd,
     fetch_live,
     make_client,
@@ -350,4 +351,16 @@ def test_order_book_depth_from_recorded_books(exchange):
     expected = (
         (bids[bids[:, 0] >= mid * 0.99].prod(axis=1).sum() + asks[asks[:, 0] <= mid * 1.01].prod(axis=1).sum()) / 2 * size
     )
-    assert fetch_depth_usd(exchange, "BTC/USDT:USDT", pool=pool_for(fakes_at(NOW))) == pytest.approx(expected, rel=1e-9)
+    depth = fetch_depth(exchange, "BTC/USDT:USDT", pool=pool_for(fakes_at(NOW)))
+    assert depth.seen_usd == pytest.approx(expected, rel=1e-9)
+    # issue 14 item 4: the recorded books do not reach 1% from the mid, so what was seen is a lower
+    # bound; each side is extrapolated by band / reach and the page is told
+    bid_reach = min(1.0, (mid - bids[:, 0].min()) / (0.01 * mid))
+    ask_reach = min(1.0, (asks[:, 0].max() - mid) / (0.01 * mid))
+    bid_usd = bids[bids[:, 0] >= mid * 0.99].prod(axis=1).sum() * size
+    ask_usd = asks[asks[:, 0] <= mid * 1.01].prod(axis=1).sum() * size
+    assert depth.reach == pytest.approx(min(bid_reach, ask_reach))
+    assert depth.usd == pytest.approx((bid_usd / bid_reach + ask_usd / ask_reach) / 2, rel=1e-9)
+    assert fetch_depth_usd(exchange, "BTC/USDT:USDT", pool=pool_for(fakes_at(NOW))) == pytest.approx(depth.usd)
+    if depth.reach < 1.0:
+        assert depth.usd > depth.seen_usd and "extrapolated" in depth.note

@@ -8,7 +8,6 @@ silently truncated.
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from core.data.files import KLINES_COLUMNS, METRICS_COLUMNS, FileImportError, lo
 from core.data.market import resample_candles
 from tests.conftest import shared_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "binance_public"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_public"
 DAY1 = FIXTURES / "BTCUSDT-1m-2026-02-05.csv"  # header, milliseconds
 DAY2 = FIXTURES / "BTCUSDT-1m-2026-02-06.csv"  # no header, microseconds
 METRICS1 = FIXTURES / "BTCUSDT-metrics-2026-02-05.csv"
@@ -256,18 +255,16 @@ def test_size_and_row_limits():
         load_files([METRICS1])
 
 
-def test_a_million_rows_are_read_in_seconds():
-    """A 10^6-row klines file (about 694 days of 1m candles) is read whole within a few seconds."""
+def test_a_million_rows_are_read_whole_and_the_row_limit_refuses_more():
+    """A 10^6-row klines file (about 694 days of 1m candles) is read whole; one row over the limit
+    is refused, never truncated. (Its speed is measured by bench/bench_files.py.)"""
     n = 1_000_000
     opens = (1_600_000_000_000 + np.arange(n, dtype=np.int64) * 60_000).tolist()
     prices = (60_000 + np.arange(n) % 1000).tolist()
     data = "\n".join(f"{t},{p},{p + 5},{p - 5},{p + 1},12.5,{t + 59999},7,3,1,2,0"
                      for t, p in zip(opens, prices)).encode()
-    start = time.perf_counter()
     market = load_files([("BTCUSDT-1m-2020-09.csv", data)])
-    elapsed = time.perf_counter() - start
     assert len(market.candles) == n and market.timeframe == "1m"
-    assert elapsed < 10.0, f"took {elapsed:.1f} s"
     with pytest.raises(FileImportError, match="too many rows"):
         load_files([("BTCUSDT-1m-2020-09.csv", data)], max_rows=n - 1)
 
