@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.accuracy import accuracy_section, import_section, realized_section
+from ui.sections.accuracy import accuracy_section, import_section, realized_section
 
 st.title("Import & accuracy")
 st.caption("Any past period, and the truth: load Binance's public files for the days you want, add the liquidations "

@@ -2,282 +2,37 @@
 
 Every assumption of the model is a control in the sidebar; the page compares the map they give
 with the default model's (v1): side by side on one colour scale, as a difference, in numbers,
-and as one assumption sweeps its range. The state lives in the link (``core.sensitivity_state``).
+and as one assumption sweeps its range. The state lives in the link (``ui.state.MODEL``).
 """
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
-
-import pandas as pd
 import streamlit as st
 
-from core.charts import (
-    compared_heatmap_chart,
-    default_view_range,
-    difference_cells,
-    difference_chart,
-    difference_legend,
-    difference_raster,
-    hover_cells,
-    profile_comparison_chart,
-    shared_legend,
-    shared_rasters,
-    signed_usd,
-    sweep_chart,
-    value_text,
-)
-from core.data.market import MarketData
-from core.format import format_usd
-from core.grid import (
-    Heatmap,
-    comparison_axis,
-    comparison_bins,
-    compute_aggregate,
-    compute_heatmap,
-    describe_change,
-    summary_deltas,
-    sweep,
-)
-from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, PRESETS, ModelParams, describe_margin, uses_oi_proxy
-from core.sensitivity_state import (
-    CUSTOM, DECAY_CHOICES, ENTRY_LABELS, MARGIN_CHOICES, MARGIN_LABELS, POSITION_CHOICES, PROXY_CHOICES,
-    PROXY_HALF_LIVES, SWEEPS, WEIGHT_KEYS, WITHIN_CHOICES, SensitivityState, current_value, matching_preset,
-    parse_sensitivity, preset_state, sweep_base, sweep_values,
-)
-from ui import state
-from ui.data import Loaded, exchange_label
+from core.charts import default_view_range
+from core.model import ModelParams
+from core.grid import comparison_axis, comparison_bins, describe_change, summary_deltas
+from ui.cache import heatmap
+from ui.context import page_context
+from ui.sections import sensitivity as section
 
-KEYS = {f.name: f"sensitivity_{f.name}" for f in fields(SensitivityState)}
-PRESET_KEY = "sensitivity_preset"
-URL_KEYS = (*KEYS, "preset")
-CHART_W, CHART_H = 440, 320  # two pictures side by side beside the sidebar at 1440 px
-SWEEP_W = 390
-LEGEND_H = 64
-PROXY_LABELS = {"auto": "Open interest (volume only if none)", "always": "Traded volume (rough proxy)"}
-
-
-# ----------------------------------------------------------------------------- state <-> widgets
-
-
-def _kept() -> SensitivityState:
-    return st.session_state.get("_sensitivity", SensitivityState())
-
-
-def _seed(s: SensitivityState) -> None:
-    """Put ``s`` into the widget keys (and the preset box)."""
-    for name, key in KEYS.items():
-        st.session_state[key] = getattr(s, name)
-    st.session_state[PRESET_KEY] = matching_preset(s)
-    st.session_state["_sensitivity"] = s
-
-
-def _from_widgets() -> SensitivityState:
-    kept = _kept()
-    return SensitivityState(**{n: st.session_state.get(k, getattr(kept, n)) for n, k in KEYS.items()})
-
-
-def _init() -> None:
-    """Once per session, seed the controls from the link; later, re-seed what Streamlit dropped."""
-    if not st.session_state.get("_sensitivity_initialised"):
-        raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-        parsed, notices = parse_sensitivity(raw)
-        _seed(parsed)
-        st.session_state["_sensitivity_notices"] = notices
-        st.session_state["_sensitivity_initialised"] = True
-    kept = _kept()
-    for name, key in KEYS.items():
-        st.session_state.setdefault(key, getattr(kept, name))
-    st.session_state.setdefault(PRESET_KEY, matching_preset(kept))
-
-
-def _on_assumption() -> None:
-    """A control moved: the preset box now says which preset (if any) this is."""
-    st.session_state[PRESET_KEY] = matching_preset(_from_widgets())
-
-
-def _on_preset() -> None:
-    name = st.session_state[PRESET_KEY]
-    if name != CUSTOM:
-        _seed(preset_state(name, _from_widgets()))
-
-
-def _on_reset() -> None:
-    now = _from_widgets()
-    _seed(replace(SensitivityState(), sw=now.sw, sx=now.sx))
-
-
-def _write_url(s: SensitivityState) -> None:
-    """This page's keys in the address bar (the shared view's keys are written by app.py)."""
-    wanted = s.to_params()
-    for key in URL_KEYS:
-        if key in wanted and st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
-        elif key not in wanted and key in st.query_params:
-            del st.query_params[key]
-
-
-# ----------------------------------------------------------------------------- cached calls
-
-
-@st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
-def _heatmap_on_axis(key: tuple, params: ModelParams, axis: tuple[float, float], bins: int, _loaded: Loaded) -> Heatmap:
-    """The heatmap on a fixed price axis, so two sets of assumptions share bands and compare."""
-    if len(_loaded.markets) > 1:
-        return compute_aggregate(list(_loaded.markets), params, price_bins=bins, price_range=axis)
-    return compute_heatmap(_loaded.primary, params, price_bins=bins, price_range=axis)
-
-
-@st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")
-def _sweep(key: tuple, params: ModelParams, field: str, values: tuple, within: float,
-           axis: tuple[float, float], bins: int, _market: MarketData) -> pd.DataFrame:
-    """Metrics of the last candle's map for each value (on the compared maps' price axis)."""
-    return sweep(_market, params, field, values, within_pct=(within,), price_bins=bins, price_range=axis)
-
-
-# ----------------------------------------------------------------------------- controls
-
-
-def _controls(market: MarketData, chosen: SensitivityState) -> None:
-    """The assumptions, in the sidebar under the shared market selection."""
-    st.markdown("### Assumptions")
-    st.selectbox("Start from a preset", (*PRESETS, CUSTOM), key=PRESET_KEY, on_change=_on_preset,
-                 format_func=lambda n: "Custom (your own settings)" if n == CUSTOM else n)
-    st.button("Reset to the default model", key="sensitivity_reset", on_click=_on_reset, icon=":material/restart_alt:")
-    st.markdown("**Leverage mix**: how much of each new position uses each leverage",
-                help="Relative weights: only their proportions matter. The shares below always add up to 100%.")
-    for tier, name in WEIGHT_KEYS.items():
-        st.slider(f"{tier}x leverage (weight)", 0, 100, key=KEYS[name], on_change=_on_assumption)
-    shares = chosen.shares
-    st.caption("Share of new positions: " + (" · ".join(f"**{t}x {v:.0%}**" for t, v in shares.items()) if shares
-               else "all weights are 0, so the default mix is used"))
-    st.slider("Long share of new positions", 0.0, 1.0, step=0.05, key=KEYS["sls"], on_change=_on_assumption,
-              help="0.5: half of every new position is long, half short. 1.0: only longs.")
-    st.radio("Maintenance margin", MARGIN_CHOICES, key=KEYS["br"], format_func=MARGIN_LABELS.get, horizontal=True,
-             on_change=_on_assumption, help="The margin an exchange keeps back: the higher it is, the sooner a position is closed.")
-    st.slider("Flat maintenance rate (%)", 0.0, 5.0, step=0.05, format="%.2f%%", key=KEYS["mmr"],
-              on_change=_on_assumption, disabled=chosen.br == EXCHANGE_BRACKETS)
-    if chosen.br == EXCHANGE_BRACKETS:
-        st.select_slider("Typical position size", POSITION_CHOICES, key=KEYS["pos"], format_func=format_usd,
-                         on_change=_on_assumption, help="Bigger positions fall in brackets with a higher maintenance rate.")
-    st.caption(describe_margin(chosen.to_model(), market.symbol, market.exchange))
-    st.selectbox("Entry price of new positions", ENTRY_RULES, key=KEYS["entry"], format_func=ENTRY_LABELS.get,
-                 on_change=_on_assumption)
-    st.select_slider("Old positions fade out (half-life)", DECAY_CHOICES, key=KEYS["decay"], on_change=_on_assumption,
-                     format_func=lambda h: value_text(h, "hours"),
-                     help="Off: a position stays until price reaches it or open interest falls. "
-                          "12 h: half of it is assumed closed after 12 hours.")
-    with st.expander("More options"):
-        ratio = market.long_short_ratio
-        if ratio is not None and len(ratio):
-            st.toggle("Long share from the exchange's long/short ratio", key=KEYS["lsr"], on_change=_on_assumption)
-        else:
-            st.caption("This market has no long/short ratio, so the long share slider is used.")
-        if market.has_open_interest:
-            st.radio("New positions estimated from", PROXY_CHOICES, key=KEYS["proxy"], format_func=PROXY_LABELS.get,
-                     on_change=_on_assumption)
-        if uses_oi_proxy(market, chosen.to_model()):
-            st.slider("Share of traded volume that opens positions", 0.01, 0.5, step=0.01, key=KEYS["psh"],
-                      on_change=_on_assumption)
-            st.select_slider("Volume-proxy half-life", PROXY_HALF_LIVES, key=KEYS["phl"], on_change=_on_assumption,
-                             format_func=lambda h: value_text(h, "hours"))
-
-
-# ----------------------------------------------------------------------------- views
-
-
-def _metrics(deltas: pd.DataFrame) -> None:
-    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default."""
-    for col, pct in zip(st.columns(3), ("2", "5", "10")):
-        with col.container(border=True):
-            a, b = st.columns(2)
-            for box, side, sign in ((a, "long", "−"), (b, "short", "+")):
-                row = deltas.loc[f"{side}_usd_{pct}pct"]
-                change = f"{signed_usd(row['delta'])}" + (f" ({row['delta_pct']:+.0f}%)" if pd.notna(row["delta_pct"]) else "")
-                box.metric(f"{side.title()}s within {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
-                           help=f"Estimated {side} USD a {pct}% {'fall' if side == 'long' else 'rise'} would liquidate "
-                                f"(default model: {format_usd(row['a'])}).")
-    c1, c2, c3 = st.columns(3)
-    for box, side in ((c1, "above"), (c2, "below")):
-        row = deltas.loc[f"cluster_{side}_pct"]
-        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
-        change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
-        box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
-                   help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
-                        f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
-    imb = deltas.loc["imbalance_5pct"]
-    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{round(imb['delta'] * 50) + 0:+d} pts",
-              delta_color="off", border=True, help="Above 50%: a fall would liquidate more than a rise.")
-
-
-def _pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float], clip: float) -> None:
-    """Default and chosen heatmaps on one colour scale; the difference; the liquidation maps now."""
-    rasters = shared_rasters([default_hm, chosen_hm], "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
-    cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
-    left, right = st.columns(2)
-    for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], "Default model (v1)"),
-                                          (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
-        col.markdown(f"##### {title}")
-        col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="content")
-    st.altair_chart(shared_legend(rasters[0].vmax, CHART_W), width="content", height=LEGEND_H)
-    left, right = st.columns(2)
-    diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
-    left.markdown("##### What changed: yours minus default")
-    left.altair_chart(difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
-                      width="content")
-    left.altair_chart(difference_legend(diff.vmax, CHART_W), width="content", height=LEGEND_H)
-    right.markdown("##### Liquidation map now")
-    right.altair_chart(profile_comparison_chart(chosen_hm.profile(), default_hm.profile(), price_range,
-                                                CHART_W - 60, CHART_H), width="content")
-
-
-def _sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams, axis: tuple[float, float],
-                   bins: int) -> None:
-    """Pick one assumption and a price move; plot the metrics across the assumption's range."""
-    st.subheader("Sweep one assumption")
-    st.caption("Keep everything else as set in the sidebar and move one assumption across its whole range: "
-               "flat curves mean the picture does not depend on it. The ringed points are your current setting.")
-    a, b = st.columns([2, 1])
-    a.selectbox("Assumption to sweep", tuple(SWEEPS), key=KEYS["sw"], format_func=lambda k: SWEEPS[k].label)
-    b.select_slider("Price move (±)", WITHIN_CHOICES, key=KEYS["sx"], format_func=lambda x: f"{x:g}%")
-    base = sweep_base(chosen.sw, params)
-    values = sweep_values(chosen.sw, base)
-    frame = _sweep(loaded.key, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
-    chart = sweep_chart(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
-    st.altair_chart(chart, width="content")
-    if base != params:
-        st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
-    if len(loaded.markets) > 1:
-        st.caption(f"The sweep uses {exchange_label(loaded.primary.exchange)} only.")
-
-
-# ----------------------------------------------------------------------------- page
-
-loaded: Loaded = st.session_state["_loaded"]
-market = loaded.primary
-view = state.current_view()
-_init()
-with st.sidebar:
-    _controls(market, _from_widgets())
-chosen = _from_widgets()
-st.session_state["_sensitivity"] = chosen
-_write_url(chosen)
+ctx = page_context()
+loaded, market, view = ctx.loaded, ctx.market, ctx.view
+chosen = ctx.model  # the shared assumptions, edited in the sidebar (app.py)
 
 st.title("Leverage sensitivity")
 st.markdown(
     "**What this page shows.** No exchange publishes where positions would be liquidated: every liquidation "
     "heatmap rests on assumptions, above all how much leverage traders use. Move the assumptions in the sidebar "
-    "and compare your picture with the default model's. If the big clusters barely move, the picture does not "
+    "(they are shared by every page) and compare your picture with the default model's. If the big clusters barely move, the picture does not "
     "hang on that assumption; if they jump, read it with care."
 )
-for notice in st.session_state.pop("_sensitivity_notices", ()):
-    st.warning(notice, icon=":material/link_off:")
 
 params, default_params = chosen.to_model(), ModelParams()
 axis = comparison_axis(loaded.markets, margin=view.zoom / 100)
 bins = comparison_bins(max(len(m.candles) for m in loaded.markets))
-default_hm = _heatmap_on_axis(loaded.key, default_params, axis, bins, loaded)
-chosen_hm = _heatmap_on_axis(loaded.key, params, axis, bins, loaded)
+default_hm = heatmap(loaded.markets, default_params, bins, axis)
+chosen_hm = heatmap(loaded.markets, params, bins, axis)
 if chosen.shares is None:
     st.warning("All leverage weights are 0: the default leverage mix is used.", icon=":material/warning:")
 if default_hm.oi_proxy:
@@ -285,25 +40,11 @@ if default_hm.oi_proxy:
             icon=":material/info:")
 
 deltas = summary_deltas(default_hm, chosen_hm)
-st.markdown(f"**In short:** {describe_change(deltas)}")
-_metrics(deltas)
-_pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100), view.clip)
-_sweep_section(loaded, chosen, params, axis, bins)
+st.markdown(f"**Your assumptions: {ctx.model_label}.** {describe_change(deltas)}")
+section.metrics(deltas)
+section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100), view.clip)
+section.sweep_section(loaded, chosen, params, axis, bins)
 
 with st.expander("How to read this page"):
-    st.markdown(
-        """
-- **Default model (v1)** is the app's reference model: 5x 10%, 10x 30%, 25x 30%, 50x 20%, 100x 10% of new
-  positions, half long and half short, a flat 0.5% maintenance rate. **Your assumptions** is the same market
-  under the settings in the sidebar.
-- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**.
-- **What changed**: magenta where your assumptions put *more* liquidations than the default model, green where
-  they put *fewer*; dark means no change.
-- **Liquidation map now**: coloured bars are yours (longs blue, below the price; shorts orange, above it);
-  white outlines are the default model's.
-- Higher leverage puts liquidation prices **closer to the price**: a 100x position is closed by a move of
-  about 1%, a 5x position by about 20%.
-"""
-    )
-st.caption(f"{exchange_label('all' if len(loaded.markets) > 1 else market.exchange)} · {market.timeframe} candles · "
-           f"{market.candles.index[0]:%d %b %H:%M} – {market.candles.index[-1]:%d %b %H:%M} UTC · a model estimate.")
+    st.markdown(section.HOW_TO_READ)
+st.caption(f"{ctx.where} · {market.timeframe} candles · {ctx.span} · a model estimate.")

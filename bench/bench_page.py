@@ -92,8 +92,9 @@ def bench_rerun() -> None:
     moves = {
         "brightness": lambda v: at.slider(key="heatmap_clip").set_value(90.0 + v % 9),
         "side": lambda v: at.radio(key="heatmap_side").set_value(("long", "short", "both")[v % 3]),
-        "long share": lambda v: at.slider(key="heatmap_ls").set_value(0.3 + 0.05 * (v % 8)),
-        "leverage mix": lambda v: at.selectbox(key="heatmap_mix").set_value(("low", "high", "v1")[v % 3]),
+        "long share": lambda v: at.slider(key="sensitivity_sls").set_value(0.3 + 0.05 * (v % 8)),
+        "leverage preset": lambda v: at.selectbox(key="sensitivity_preset").set_value(
+            ("Conservative (low leverage)", "Degen (high leverage)", "Default")[v % 3]),
     }
     print("3. Control change, server-side rerun of the heatmap page (AppTest, median of 7)")
     for name, move in moves.items():

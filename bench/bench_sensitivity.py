@@ -39,8 +39,7 @@ from core.data.bundled import load_bundled  # noqa: E402
 from core.data.market import MarketData  # noqa: E402
 from core.grid import comparison_axis, comparison_bins, compute_heatmap, summary_deltas, sweep  # noqa: E402
 from core.model import ModelParams  # noqa: E402
-from core.charts import (  # noqa: E402
-    compared_heatmap_chart,
+from core.charts import (
     difference_cells,
     difference_chart,
     difference_legend,

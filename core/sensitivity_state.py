@@ -3,9 +3,9 @@
 Every assumption of the model (``core.model.ModelParams``) is one field of
 ``SensitivityState``, held the way its control holds it (tier weights as whole numbers 0..100,
 the maintenance rate in percent, the half-life in hours with 0 meaning off), plus the sweep's
-choices. ``parse_sensitivity`` validates query parameters the way ``core.viewstate`` does:
-closed sets and numeric ranges; a bad value falls back to the default with a plain notice that
-never echoes markup. ``to_model`` turns a state into ``ModelParams``; ``to_params`` writes only
+choices. ``parse_sensitivity`` validates query parameters with ``core.viewstate``'s one parser
+(``parse_fields``: closed sets and numeric ranges; a bad value falls back to the default with a
+plain notice that never echoes markup). ``to_model`` turns a state into ``ModelParams``; ``to_params`` writes only
 what differs from the default, so links stay short.
 
 Query keys: ``w5 w10 w25 w50 w100`` (tier weights), ``sls`` (long share), ``mmr`` (flat
@@ -25,11 +25,9 @@ import pandas as pd
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, LEVERAGE_TIERS
 from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
-from core.model.presets import PRESETS, preset_params
-from core.viewstate import excerpt as safe_excerpt
-from core.viewstate import last_value
-
-MAX_PARAM_LENGTH = 64
+from core.model import LEVERAGE_MIXES, PRESETS, preset_params
+from core.viewstate import Choice, Flag, Number, NumberIn, Rule, changed_params, last_value, notice, parse_fields
+from core.viewstate import excerpt as safe_excerpt  # noqa: F401 - re-exported (tests import it from here)
 WEIGHT_KEYS: dict[int, str] = {tier: f"w{tier}" for tier in LEVERAGE_TIERS}
 MARGIN_CHOICES: tuple[str, ...] = ("flat", EXCHANGE_BRACKETS)
 DECAY_CHOICES: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0, 72.0, 168.0)  # hours; 0 = off
@@ -69,7 +67,7 @@ PRESET_SLUGS: dict[str, str] = {preset_slug(name): name for name in PRESETS}
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """One assumption the page can sweep: its label, ``core.grid.sweeps`` field, values and unit.
+    """One assumption the page can sweep: its label, ``core.sensitivity`` field, values and unit.
 
     ``unit`` says how a value reads: "share" (0..1 as %), "rate" (0..1 as %), "hours",
     "usd" or "choice" (a name).
@@ -174,30 +172,14 @@ class SensitivityState:
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this state: what differs from the default, plus the preset's slug."""
-        default = SensitivityState()
-        out: dict[str, str] = {}
         name = matching_preset(self)
-        if name not in (CUSTOM, "Default"):
-            out["preset"] = preset_slug(name)
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != getattr(default, f.name):
-                out[f.name] = _format(value)
-        return out
+        preset = {"preset": preset_slug(name)} if name not in (CUSTOM, "Default") else {}
+        return {**preset, **changed_params(self)}
 
     @property
     def assumptions(self) -> dict[str, Any]:
         """The fields that set the model (everything but the sweep's choices)."""
         return {k: v for k, v in asdict(self).items() if k not in ("sw", "sx")}
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        short = f"{value:g}"
-        return short if float(short) == value else repr(value)
-    return str(value)
 
 
 def _snap(value: float, step: float, lo: float, hi: float) -> float:
@@ -252,41 +234,37 @@ def matching_preset(state: SensitivityState) -> str:
     return CUSTOM
 
 
+def closest_preset(state: SensitivityState) -> str:
+    """The preset whose assumptions differ from ``state``'s in the fewest fields (first on ties)."""
+    def differences(name: str) -> int:
+        preset = preset_state(name, state).assumptions
+        return sum(preset[k] != v for k, v in state.assumptions.items())
+    return min(PRESETS, key=differences)
+
+
+def model_label(state: SensitivityState) -> str:
+    """How a page names the assumptions: the preset, plus "edited" when they differ from it."""
+    name = matching_preset(state)
+    return name if name != CUSTOM else f"{closest_preset(state)}, edited"
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing query parameters
 # --------------------------------------------------------------------------------------------
 
 
-def _number(raw: str) -> float:
-    """A finite float from a short string, else NaN."""
-    if len(raw) > MAX_PARAM_LENGTH:
-        return math.nan
-    try:
-        return float(raw)
-    except ValueError:
-        return math.nan
-
-
-def _parse_one(name: str, raw: str) -> tuple[Any, str | None]:
-    """Validate one known key: (value, None) or (None, notice)."""
-    bad = f"Ignored {name}={safe_excerpt(raw)} from the link"
-    if name in CHOICES:
-        return (raw, None) if raw in CHOICES[name] else (None, f"{bad}: not one of the allowed values.")
-    if name in RANGES:
-        lo, hi = RANGES[name]
-        x = _number(raw)
-        if math.isfinite(x) and lo <= x <= hi:
-            return (int(round(x)) if name in WEIGHT_KEYS.values() else x), None
-        return None, f"{bad}: expected a number from {lo:g} to {hi:g}."
-    if name in NUMBER_CHOICES:
-        x = _number(raw)
-        return (x, None) if x in NUMBER_CHOICES[name] else (None, f"{bad}: not one of the allowed values.")
-    if name == "decay":
-        x = 0.0 if raw == "off" else _number(raw)
-        return (x, None) if x in DECAY_CHOICES else (None, f"{bad}: expected 'off' or one of the offered half-lives.")
-    if name == "lsr":
-        return (raw == "1", None) if raw in ("0", "1") else (None, f"{bad}: expected 0 or 1.")
-    raise KeyError(name)
+_RULES: dict[str, Rule] = {
+    **{name: Choice(allowed) for name, allowed in CHOICES.items()},
+    **{name: Number(lo, hi, whole=name in WEIGHT_KEYS.values()) for name, (lo, hi) in RANGES.items()},
+    **{name: NumberIn(allowed) for name, allowed in NUMBER_CHOICES.items()},
+    "decay": NumberIn(DECAY_CHOICES, off="off"),
+    "lsr": Flag(),
+}
+RULES: dict[str, Rule] = {f.name: _RULES[f.name] for f in fields(SensitivityState)}  # notices in field order
+# Links written before the assumptions were shared: the heatmap's leverage mix and long share.
+LEGACY_MIX_PRESETS: dict[str, str] = {"v1": "Default", "low": "Conservative (low leverage)",
+                                      "high": "Degen (high leverage)"}
+LEGACY_RULES: dict[str, Rule] = {"mix": Choice(tuple(LEVERAGE_MIXES)), "ls": Number(0.0, 1.0)}
 
 
 def parse_sensitivity(
@@ -294,27 +272,27 @@ def parse_sensitivity(
 ) -> tuple[SensitivityState, tuple[str, ...]]:
     """Validate query parameters into a ``SensitivityState``; bad values fall back with notices.
 
-    A valid ``preset`` is applied first, then every explicit key on top of it. Repeated keys:
+    A valid ``preset`` is applied first (or, in older links, the heatmap's leverage ``mix``), then
+    every explicit key on top of it (an older link's ``ls`` is the long share ``sls``). Repeated keys:
     the last value counts. Unknown keys are ignored (the shared view's keys are parsed elsewhere).
     If every tier weight ends up 0, the tier weights fall back (with a notice).
     """
     notices: list[str] = []
     base = default
+    legacy, refused = parse_fields(LEGACY_RULES, params)
+    notices.extend(refused)
+    if "mix" in legacy and "preset" not in params:
+        base = preset_state(LEGACY_MIX_PRESETS[legacy["mix"]], default)
     if "preset" in params:
         raw = last_value(params["preset"])
         if raw in PRESET_SLUGS:
             base = preset_state(PRESET_SLUGS[raw], default)
         else:
-            notices.append(f"Ignored preset={safe_excerpt(raw)} from the link: not one of the presets.")
-    values: dict[str, Any] = {}
-    for f in fields(SensitivityState):
-        if f.name not in params:
-            continue
-        value, notice = _parse_one(f.name, last_value(params[f.name]))
-        if notice is None:
-            values[f.name] = value
-        else:
-            notices.append(notice)
+            notices.append(notice("preset", raw, "not one of the presets"))
+    values, refused = parse_fields(RULES, params)
+    notices.extend(refused)
+    if "ls" in legacy and "sls" not in params:
+        values["sls"] = legacy["ls"]
     state = replace(base, **values)
     if state.shares is None:
         notices.append("Every leverage weight in the link was 0: using the preset's weights.")

@@ -1,8 +1,15 @@
-"""Shareable view state: what the URL's query parameters may say, validated against allowed sets.
+"""Shareable state in the link: the one parser of query parameters, and the shared view.
 
-Every value read from a URL is checked against a closed set or a numeric range; anything else falls
-back to the default and produces a plain notice (which never echoes more than a short, escaped
-excerpt of the bad value). Nothing from the URL is used as a cache key before it is validated.
+URL parsing stays in core (not beside the binder in ui/): it is pure (query parameters in, a frozen
+dataclass and plain notices out), so it is tested without Streamlit (tests/ui/test_viewstate.py,
+tests/ui/test_sensitivity_state.py run in milliseconds and fuzz every key with hypothesis), and the
+rules of what a link may say sit next to the other validated limits (constants, presets). ui/binder.py
+only moves the parsed dataclass between the widgets and the address bar.
+
+Every value read from a URL is checked by a ``Rule``: a closed set, a numeric range, a number from a
+closed set, or a 0/1 flag; anything else falls back to the default and produces a plain notice (which
+never echoes more than a short, escaped excerpt of the bad value). Nothing from the URL is used as a
+cache key before it is validated. ``parse_fields`` is the only place a query value is read.
 """
 
 from __future__ import annotations
@@ -10,11 +17,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, SYMBOLS, TIMEFRAMES
+from core.cascade import IMPACT_RULES
+from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, MAX_CANDLES, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
-from core.model.presets import LEVERAGE_MIXES
 
 LIVE = "live"
 UPLOAD = "upload"
@@ -22,49 +29,81 @@ SOURCE_CHOICES: tuple[str, ...] = (LIVE, *BUNDLED, UPLOAD)
 EXCHANGE_CHOICES: tuple[str, ...] = (*EXCHANGES, ALL_EXCHANGES)
 SIDE_CHOICES: tuple[str, ...] = ("both", "long", "short")
 MAX_PARAM_LENGTH = 64
-MAX_CANDLES = 10_080  # 7 days of 1m candles: longer windows need a coarser timeframe
+
+Query = Mapping[str, "str | Sequence[str]"]
+
+
+# --------------------------------------------------------------------------------------------
+# Rules: what one query value may say
+# --------------------------------------------------------------------------------------------
+
+
+class Invalid(ValueError):
+    """A query value a rule refuses; the message ends the notice ("not one of the allowed values")."""
 
 
 @dataclass(frozen=True)
-class View:
-    """The shared sidebar selection plus the heatmap page's display controls."""
+class Choice:
+    """One of a closed set of strings."""
 
-    src: str = LIVE
-    ex: str = "binanceusdm"
-    sym: str = "BTC/USDT:USDT"
-    tf: str = "5m"
-    lb: str = "3d"
-    side: str = "both"
-    clip: float = 99.0
-    zoom: float = 6.0
-    ls: float = 0.5
-    mix: str = "v1"
+    allowed: tuple[str, ...]
 
-    def to_params(self) -> dict[str, str]:
-        """Query parameters for this view (only what differs from the default, to keep links short)."""
-        default = View()
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != getattr(default, f.name):
-                out[f.name] = _format(value)
-        return out
+    def parse(self, raw: str) -> str:
+        if raw in self.allowed:
+            return raw
+        raise Invalid("not one of the allowed values")
 
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "src": SOURCE_CHOICES,
-    "ex": EXCHANGE_CHOICES,
-    "sym": SYMBOLS,
-    "tf": tuple(TIMEFRAMES),
-    "lb": tuple(LOOKBACKS),
-    "side": SIDE_CHOICES,
-    "mix": tuple(LEVERAGE_MIXES),
-}
-RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "ls": (0.0, 1.0)}
+@dataclass(frozen=True)
+class Number:
+    """A finite number in [lo, hi] (rounded to a whole number when ``whole``)."""
+
+    lo: float
+    hi: float
+    whole: bool = False
+
+    def parse(self, raw: str) -> float | int:
+        x = number(raw)
+        if math.isfinite(x) and self.lo <= x <= self.hi:
+            return int(round(x)) if self.whole else x
+        raise Invalid(f"expected a number from {self.lo:g} to {self.hi:g}")
 
 
-def _format(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+@dataclass(frozen=True)
+class NumberIn:
+    """One of a closed set of numbers; ``off`` (if given) is a word that means 0."""
+
+    allowed: tuple[float, ...]
+    off: str | None = None
+
+    def parse(self, raw: str) -> float:
+        x = 0.0 if self.off is not None and raw == self.off else number(raw)
+        if x in self.allowed:
+            return x
+        raise Invalid(f"expected '{self.off}' or one of the offered half-lives" if self.off else "not one of the allowed values")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A yes/no written ``1``/``0``."""
+
+    def parse(self, raw: str) -> bool:
+        if raw in ("0", "1"):
+            return raw == "1"
+        raise Invalid("expected 0 or 1")
+
+
+Rule = Choice | Number | NumberIn | Flag
+
+
+def number(raw: str) -> float:
+    """A float from a short string, else NaN (long strings are never parsed)."""
+    if len(raw) > MAX_PARAM_LENGTH:
+        return math.nan
+    try:
+        return float(raw)
+    except ValueError:
+        return math.nan
 
 
 def excerpt(value: str, limit: int = 24) -> str:
@@ -85,40 +124,129 @@ def last_value(value: str | Sequence[str]) -> str:
     return value[-1] if len(value) else ""
 
 
-def parse_view(params: Mapping[str, str | Sequence[str]], default: View = View()) -> tuple[View, tuple[str, ...]]:
-    """Validate query parameters into a ``View``; bad values fall back to defaults with notices.
+def notice(name: str, raw: str, reason: str) -> str:
+    """The plain notice for a refused value (never more than a safe excerpt of it)."""
+    return f"Ignored {name}={excerpt(raw)} from the link: {reason}."
 
-    Repeated keys: the last value counts. Unknown keys are ignored (they never reach a cache key).
+
+def parse_fields(rules: Mapping[str, Rule], params: Query) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The valid values of ``params`` for the keys in ``rules``, and a notice per refused value.
+
+    Repeated keys: the last value counts. Keys without a rule are ignored (never reach a cache key).
     """
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     notices: list[str] = []
-    for name, allowed in CHOICES.items():
-        if name not in params:
-            continue
-        raw = last_value(params[name])
-        if raw in allowed:
-            values[name] = raw
-        else:
-            notices.append(f"Ignored {name}={excerpt(raw)} from the link: not one of the allowed values.")
-    for name, (lo, hi) in RANGES.items():
+    for name, rule in rules.items():
         if name not in params:
             continue
         raw = last_value(params[name])
         try:
-            number = float(raw) if len(raw) <= MAX_PARAM_LENGTH else math.nan
-        except ValueError:
-            number = math.nan
-        if math.isfinite(number) and lo <= number <= hi:
-            values[name] = number
-        else:
-            notices.append(f"Ignored {name}={excerpt(raw)} from the link: expected a number from {lo:g} to {hi:g}.")
+            values[name] = rule.parse(raw)
+        except Invalid as why:
+            notices.append(notice(name, raw, str(why)))
+    return values, tuple(notices)
+
+
+def format_value(value: Any) -> str:
+    """How a value is written in a link: ``1``/``0`` for flags, short floats, plain strings."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
+
+
+def changed_params(state: Any) -> dict[str, str]:
+    """Query parameters of a frozen dataclass: only the fields that differ from its defaults."""
+    default = type(state)()
+    return {f.name: format_value(getattr(state, f.name)) for f in fields(state)
+            if getattr(state, f.name) != getattr(default, f.name)}
+
+
+# --------------------------------------------------------------------------------------------
+# The shared view: sidebar selection and the heatmap's display controls
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """The shared sidebar selection plus the heatmap page's display controls (the model's
+    assumptions are their own state, ``core.sensitivity_state.SensitivityState``)."""
+
+    src: str = LIVE
+    ex: str = "binanceusdm"
+    sym: str = "BTC/USDT:USDT"
+    tf: str = "5m"
+    lb: str = "3d"
+    side: str = "both"
+    clip: float = 99.0
+    zoom: float = 6.0
+
+    def to_params(self) -> dict[str, str]:
+        """Query parameters for this view (only what differs from the default, to keep links short)."""
+        return changed_params(self)
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "src": SOURCE_CHOICES,
+    "ex": EXCHANGE_CHOICES,
+    "sym": SYMBOLS,
+    "tf": tuple(TIMEFRAMES),
+    "lb": tuple(LOOKBACKS),
+    "side": SIDE_CHOICES,
+}
+RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0)}
+VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()},
+                               **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()}}
+
+
+def parse_view(params: Query, default: View = View()) -> tuple[View, tuple[str, ...]]:
+    """Validate query parameters into a ``View``; bad values fall back to defaults with notices."""
+    values, notices = parse_fields(VIEW_RULES, params)
     view = replace(default, **values)
     if candle_count(view.tf, view.lb) > MAX_CANDLES:
-        notices.append(f"{view.lb} of {view.tf} candles is too many to draw: showing 7d instead.")
+        notices += (too_many_candles(view.tf, view.lb),)
         view = replace(view, lb="7d")
-    return view, tuple(notices)
+    return view, notices
 
 
 def candle_count(timeframe: str, lookback: str) -> int:
     """How many candles a lookback holds at a timeframe."""
     return int(LOOKBACKS[lookback] / TIMEFRAMES[timeframe])
+
+
+def too_many_candles(timeframe: str, lookback: str) -> str:
+    """The notice for a window with more than MAX_CANDLES candles (it falls back to 7 days)."""
+    return f"{lookback} of {timeframe} candles is too many to draw: showing 7d instead."
+
+
+# --------------------------------------------------------------------------------------------
+# The replay's controls
+# --------------------------------------------------------------------------------------------
+
+REPLAY_SPEEDS: tuple[str, ...] = ("15min", "1h", "3h", "6h")
+IMPACT_CHOICES: tuple[str, ...] = IMPACT_RULES
+
+
+@dataclass(frozen=True)
+class ReplayView:
+    """The cascade replay's shareable controls: play speed, what-if shock and impact rule."""
+
+    speed: str = "1h"
+    shock: float = -3.0
+    impact: str = "linear"
+
+    def to_params(self) -> dict[str, str]:
+        """Query parameters for these controls (only what differs from the default)."""
+        return changed_params(self)
+
+
+REPLAY_RULES: dict[str, Rule] = {"speed": Choice(REPLAY_SPEEDS), "shock": Number(-15.0, 15.0),
+                                 "impact": Choice(IMPACT_CHOICES)}
+
+
+def parse_replay(params: Query, default: ReplayView = ReplayView()) -> tuple[ReplayView, tuple[str, ...]]:
+    """Validate query parameters into a ``ReplayView``; bad values fall back with notices."""
+    values, notices = parse_fields(REPLAY_RULES, params)
+    return replace(default, **values), notices

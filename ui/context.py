@@ -1,4 +1,7 @@
-"""What every page starts from: the loaded markets, the shared view, and how to name them."""
+"""What every page starts from: the loaded markets, the shared view, and how to name them.
+
+app.py loads the data once per run and ``publish``es it; ``page_context`` is the only reader of it.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,33 @@ import streamlit as st
 
 from core.constants import ALL_EXCHANGES
 from core.data.market import MarketData
+from core.model import ModelParams
+from core.sensitivity_state import SensitivityState, model_label
 from core.viewstate import View
-from ui import state
 from ui.data import Loaded, exchange_label
+from ui.state import MODEL, VIEW
+
+_LOADED = "_loaded"  # session key: read only here
 
 
 @dataclass(frozen=True)
 class PageContext:
-    """The data app.py loaded for this run, the view, and the words a page title uses."""
+    """The data app.py loaded for this run, the view, the model's assumptions (one set for every
+    page), and the words a page title uses."""
 
     loaded: Loaded
     view: View
+    model: SensitivityState
+
+    @property
+    def params(self) -> ModelParams:
+        """The model's parameters under the shared assumptions."""
+        return self.model.to_model()
+
+    @property
+    def model_label(self) -> str:
+        """"Degen (high leverage), edited": the assumptions' preset, and whether they were changed."""
+        return model_label(self.model)
 
     @property
     def market(self) -> MarketData:
@@ -35,7 +54,18 @@ class PageContext:
         """The exchange's name, or "All exchanges" for an aggregate."""
         return exchange_label(ALL_EXCHANGES if len(self.loaded.markets) > 1 else self.market.exchange)
 
+    @property
+    def span(self) -> str:
+        """"05 Feb 21:00 – 06 Feb 03:00 UTC": the window's first and last candle."""
+        idx = self.market.candles.index
+        return f"{idx[0]:%d %b %H:%M} – {idx[-1]:%d %b %H:%M} UTC"
+
+
+def publish(loaded: Loaded) -> None:
+    """app.py: the data of this run, for the page about to run."""
+    st.session_state[_LOADED] = loaded
+
 
 def page_context() -> PageContext:
     """The context of this run (app.py loads the data before the page runs)."""
-    return PageContext(loaded=st.session_state["_loaded"], view=state.current_view())
+    return PageContext(loaded=st.session_state[_LOADED], view=VIEW.current(), model=MODEL.current())

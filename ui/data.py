@@ -1,8 +1,7 @@
-"""Cached calls from the pages into core: market loading (with a progress bar) and the heatmap.
+"""Which markets a view asks for, loaded (with a progress bar while a live fetch runs).
 
-Every cache is bounded (``ttl`` and ``max_entries``) and keyed only by validated values. Live
-fetches are additionally cached and single-flighted inside core, so many sessions asking for the
-same market cause one upstream call.
+Bundled data comes through ``ui.cache``; live data is cached and single-flighted inside core; an
+upload is the parsed ``MarketData`` kept in the session (never its raw bytes).
 """
 
 from __future__ import annotations
@@ -15,11 +14,10 @@ from core.constants import ALL_EXCHANGES, EXCHANGES
 from core.data.bundled import DEFAULT_DATASET
 from core.data.load import load_all_exchanges, load_market
 from core.data.market import MarketData
-from core.grid import Heatmap, compute_aggregate, compute_heatmap
-from core.model import ModelParams
 from core.viewstate import LIVE, UPLOAD, View
+from ui.cache import DataIds, bundled_market, data_ids
 
-PRICE_BINS = 500
+UPLOADED = "upload_market"  # session key of the parsed upload in use
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,9 @@ class Loaded:
         return self.markets[0]
 
     @property
-    def key(self) -> tuple:
-        """What identifies this data in downstream caches (changes when data is refetched)."""
-        return tuple((m.exchange, m.symbol, m.timeframe, m.source, str(m.fetched_at), len(m.candles)) for m in self.markets)
+    def ids(self) -> DataIds:
+        """The content identity of this data (what downstream caches are keyed by)."""
+        return data_ids(self.markets)
 
 
 def _progress_bar():
@@ -49,18 +47,12 @@ def _progress_bar():
     return bar, report
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _bundled(dataset: str, sym: str, tf: str, lb: str) -> Loaded:
-    return Loaded((load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset),))
-
-
 def _live(ex: str, sym: str, tf: str, lb: str, progress) -> Loaded:
-    """Live data (cached and single-flighted inside core, so not in st.cache_data: the progress
-    bar must be drawn by whichever run actually fetches)."""
+    """Live data of one exchange or all of them (the bundled sample when none can be reached)."""
     if ex == ALL_EXCHANGES:
         markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress)
         if not markets:
-            fallback = load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=DEFAULT_DATASET)
+            fallback = bundled_market(DEFAULT_DATASET, sym, tf, lb)
             return Loaded((fallback.with_notes("No exchange could be reached: showing the bundled sample."),), tuple(missing))
         return Loaded(tuple(markets), tuple(missing))
     return Loaded((load_market(exchange=ex, symbol=sym, timeframe=tf, lookback=lb, source="auto", progress=progress),))
@@ -69,32 +61,18 @@ def _live(ex: str, sym: str, tf: str, lb: str, progress) -> Loaded:
 def load_view(view: View) -> Loaded:
     """Load the markets the sidebar asks for (a progress bar shows while a live fetch runs)."""
     if view.src == UPLOAD:
-        uploaded = st.session_state.get("upload_market")
+        uploaded = st.session_state.get(UPLOADED)
         if uploaded is not None:
             return Loaded((uploaded,))
         st.info("No files uploaded yet: showing the bundled sample. Upload Binance files on the *Import & accuracy* page.")
-        return _bundled(DEFAULT_DATASET, view.sym, view.tf, view.lb)
+        return Loaded((bundled_market(DEFAULT_DATASET, view.sym, view.tf, view.lb),))
     if view.src == LIVE:
         bar, report = _progress_bar()
         try:
             return _live(view.ex, view.sym, view.tf, view.lb, report)
         finally:
             bar.empty()
-    return _bundled(view.src, view.sym, view.tf, view.lb)
-
-
-# A heatmap is (500 bands x up to 10,080 candles) x 2 sides: shared between sessions as a resource
-# (no copy per rerun), at most a few alive at once.
-@st.cache_resource(ttl=600, max_entries=6, show_spinner=False)
-def _heatmap(key: tuple, params: ModelParams, bins: int, _loaded: Loaded) -> Heatmap:
-    if len(_loaded.markets) > 1:
-        return compute_aggregate(list(_loaded.markets), params, price_bins=bins)
-    return compute_heatmap(_loaded.primary, params, price_bins=bins)
-
-
-def heatmap_for(loaded: Loaded, params: ModelParams, bins: int = PRICE_BINS) -> Heatmap:
-    """The model's heatmap for ``loaded`` under ``params`` (cached per data version and params)."""
-    return _heatmap(loaded.key, params, bins, loaded)
+    return Loaded((bundled_market(view.src, view.sym, view.tf, view.lb),))
 
 
 def exchange_label(exchange: str) -> str:

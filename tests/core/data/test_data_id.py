@@ -15,7 +15,7 @@ from core.data.live import ClientPool, fetch_live
 from core.data.market import MarketData, bytes_id, combined_id, derived_id
 from core.data.store import SnapshotStore
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_public"
+FIXTURES = Path(__file__).resolve().parents[3] / "data" / "examples" / "binance_public"
 DAY1 = FIXTURES / "BTCUSDT-1m-2026-02-05.csv"
 DAY2 = FIXTURES / "BTCUSDT-1m-2026-02-06.csv"
 METRICS1 = FIXTURES / "BTCUSDT-metrics-2026-02-05.csv"

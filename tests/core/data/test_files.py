@@ -21,7 +21,7 @@ from core.data.files import KLINES_COLUMNS, METRICS_COLUMNS, FileImportError, lo
 from core.data.market import resample_candles
 from tests.conftest import shared_path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_public"
+FIXTURES = Path(__file__).resolve().parents[3] / "data" / "examples" / "binance_public"
 DAY1 = FIXTURES / "BTCUSDT-1m-2026-02-05.csv"  # header, milliseconds
 DAY2 = FIXTURES / "BTCUSDT-1m-2026-02-06.csv"  # no header, microseconds
 METRICS1 = FIXTURES / "BTCUSDT-metrics-2026-02-05.csv"

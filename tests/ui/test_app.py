@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def run_app(**params) -> AppTest:
@@ -62,12 +62,28 @@ def test_page_controls_redraw_the_heatmap_and_metrics():
     at.slider(key="heatmap_clip").set_value(92.0).run()
     at.slider(key="heatmap_zoom").set_value(3.0).run()
     assert not at.exception
-    at.selectbox(key="heatmap_mix").set_value("high").run()
+    assert url(at) == {"src": "btc_2026-09", "side": "short", "clip": "92", "zoom": "3"}
+
+
+def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
+    """The sidebar's assumptions (one set for every page) redraw the map; the page names them."""
+    at = run_app(src="btc_2026-09")
+    longs_2pct = at.metric[0].value
+    assert "**Model:** Default" in texts(at)
+    at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert at.metric[0].value != longs_2pct  # more high leverage: more USD near the price
-    at.slider(key="heatmap_ls").set_value(1.0).run()
+    assert "**Model:** Degen (high leverage)" in texts(at) and url(at)["preset"] == "degen"
+    at.slider(key="sensitivity_sls").set_value(1.0).run()
     assert at.metric[1].value == "$0"  # long share 1.0: no shorts anywhere
-    assert at.session_state["_view"].ls == 1.0 and at.session_state["_view"].mix == "high"
-    assert url(at) == {"src": "btc_2026-09", "side": "short", "clip": "92", "zoom": "3", "mix": "high", "ls": "1"}
+    assert "**Model:** Degen (high leverage), edited" in texts(at)
+    assert url(at)["sls"] == "1" and "preset" not in url(at)
+
+
+def test_an_older_link_with_the_heatmap_mix_and_long_share_still_opens_them():
+    at = run_app(src="btc_2026-09", mix="high", ls="0.8")
+    assert at.selectbox(key="sensitivity_preset").value == "custom"
+    assert at.slider(key="sensitivity_w100").value == 30 and at.slider(key="sensitivity_sls").value == 0.8
+    assert "mix" not in url(at) and "ls" not in url(at) and url(at)["sls"] == "0.8"
 
 
 def test_sidebar_controls_reload_the_market_and_land_in_the_link():
@@ -84,11 +100,11 @@ def test_sidebar_controls_reload_the_market_and_land_in_the_link():
 
 
 def test_url_round_trip_reproduces_the_view():
-    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4", "ls": "0.6"}
+    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4", "sls": "0.6"}
     at = run_app(**params)
     assert url(at) == params
     assert at.radio(key="heatmap_side").value == "long"
-    assert at.slider(key="heatmap_ls").value == pytest.approx(0.6)
+    assert at.slider(key="sensitivity_sls").value == pytest.approx(0.6)
 
 
 def test_bad_url_values_fall_back_to_defaults_with_a_notice():

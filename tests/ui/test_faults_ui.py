@@ -30,12 +30,13 @@ from fixtures.fake_exchanges import (
     raising,
     replying,
 )
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.data.load import DataServices, set_default_services
 from core.viewstate import View
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
 SNAPSHOT_AGE_MIN = 14
 BREAKER_SECONDS = 30  # SingleFlightCache's default failure_ttl
@@ -78,6 +79,10 @@ def world(tmp_path) -> Iterator[World]:
     fakes = fakes_at(start)
     services = make_services(tmp_path, clock, fakes)
     previous = set_default_services(services)
+    # Each test is its own fake world: live data of the same market and 5-minute bucket has the same
+    # data_id in every world (in production one bucket is one fetch), so the app's caches start empty.
+    st.cache_data.clear()
+    st.cache_resource.clear()
     try:
         yield World(fakes, clock, services)
     finally:

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 CRASH_LINK = {"src": "btc_2026-02_crash", "tf": "5m", "lb": "3d"}
 
 

@@ -15,7 +15,7 @@ from core.model import PRESETS
 from core.sensitivity_state import SensitivityState, preset_slug, preset_state
 
 TIMEOUT = 90
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGE = "app_pages/sensitivity.py"
 SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
 
@@ -186,10 +186,16 @@ def test_presets_round_trip_through_the_link(name):
 
 
 def test_bad_link_values_fall_back_with_a_notice_and_no_markup():
-    at = open_page(src=SAMPLE, w100="<b>1e9</b>", entry="vwap", decay="-3", sw="__import__")
+    """The assumptions are shared by every page: the link's notices show once, on the page it opens."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in dict(src=SAMPLE, w100="<b>1e9</b>", entry="vwap", decay="-3", sw="__import__").items():
+        at.query_params[key] = value
+    at.run()
+    notices = " ".join(w.value for w in at.warning)
+    at.switch_page(PAGE).run()
+    assert not at.exception
     assert at.slider(key="sensitivity_w100").value == 10
     assert at.selectbox(key="sensitivity_entry").value == "hlc3"
-    notices = " ".join(w.value for w in at.warning)
     assert "Ignored w100=" in notices and "Ignored entry=" in notices and "Ignored decay=" in notices
     assert "<b>" not in notices and "__import__" not in notices.replace("'__import__'", "")
 

@@ -3,10 +3,8 @@ liquidations over the model's map, and the score. Streamlit-side; the logic is i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import time
 from pathlib import Path
 
 import altair as alt
@@ -14,12 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import default_view_range, heatmap_chart, render_raster
-from core.constants import TIMEFRAMES
-from core.data.files import FileImportError, load_files
+from core.constants import candle_length
 from core.data.market import MarketData
 from core.format import format_usd
-from core.model import MIX_LABELS, mix_params
-from core.accuracy import FORMATS, Score, SCORE_METHOD, read_realized, realized_per_candle, score_against_realized
+from core.accuracy import FORMATS, realized_per_candle
 from core.charts import (
     calibration_chart,
     per_candle_chart,
@@ -30,26 +26,27 @@ from core.charts import (
     score_reading,
     skipped_frame,
 )
+from core.accuracy import SCORE_METHOD, Score
 from core.viewstate import MAX_CANDLES, UPLOAD
-from ui import state
-from ui.data import heatmap_for
+from ui import cache
+from ui.context import page_context
+from ui.data import UPLOADED
+from ui.state import KEYS, VIEW
 
 log = logging.getLogger("liqmap")
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = tuple(REPO / "tests" / "fixtures" / "binance_public" / name for name in (
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "examples" / "binance_public"
+EXAMPLES = tuple(EXAMPLES_DIR / name for name in (
     "BTCUSDT-1m-2026-02-05.csv", "BTCUSDT-1m-2026-02-06.csv",
     "BTCUSDT-metrics-2026-02-05.csv", "BTCUSDT-metrics-2026-02-06.csv"))
-CRASH_DATASET = "btc_2024-03-05_crash"
-CRASH_ORDERS = REPO.parent / "shared" / "data" / "btc_2024-03-05_cascade" / "bybit_btcusdt_liquidation_orders.csv"
-CRASH_LABEL = "Bybit BTCUSDT liquidation orders, 5 Mar 2024 (real, read in place from ../shared/data)"
+REALIZED = "accuracy_realized"  # session key: the parsed liquidations in use (never their bytes)
 BINANCE_PATHS = """\
 data.binance.vision/data/futures/um/daily/klines/<SYMBOL>/<INTERVAL>/<SYMBOL>-<INTERVAL>-<YYYY-MM-DD>.zip
 data.binance.vision/data/futures/um/daily/metrics/<SYMBOL>/<SYMBOL>-metrics-<YYYY-MM-DD>.zip
 data.binance.vision/data/futures/um/monthly/klines/<SYMBOL>/<INTERVAL>/<SYMBOL>-<INTERVAL>-<YYYY-MM>.zip"""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
-Files = tuple[tuple[str, bytes], ...]
+Files = cache.Files
 
 
 def plain(text: str) -> str:
@@ -57,68 +54,21 @@ def plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-def digest(data: bytes) -> str:
-    """Content hash of a file (what the parse caches are keyed by)."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def finest_timeframe(market: MarketData) -> str | None:
-    """The finest timeframe that keeps ``market`` within MAX_CANDLES (None: it already is)."""
-    if len(market.candles) <= MAX_CANDLES:
-        return None
-    span = market.candles.index[-1] - market.candles.index[0]
-    fits = [tf for tf, step in TIMEFRAMES.items() if step >= TIMEFRAMES[market.timeframe] and span / step < MAX_CANDLES]
-    return fits[0] if fits else list(TIMEFRAMES)[-1]
-
-
-# ----------------------------------------------------------------------------------------------
-# Cached parsing (keyed by content hashes; the bytes themselves are not hashed again)
-
-
-@st.cache_data(ttl=3600, max_entries=8, show_spinner="Reading the files…")
-def _parse_market(key: tuple[tuple[str, str], ...], _files: Files) -> tuple[MarketData | None, str | None, float]:
-    """(market, error, seconds): the files read by ``load_files``, coarsened to fit MAX_CANDLES."""
-    start = time.perf_counter()
-    try:
-        market = load_files(_files)
-        if (coarser := finest_timeframe(market)) is not None:
-            market = load_files(_files, timeframe=coarser)
-    except FileImportError as err:
-        return None, str(err), time.perf_counter() - start
-    return market, None, time.perf_counter() - start
-
-
-@st.cache_data(ttl=3600, max_entries=8, show_spinner="Reading the liquidations…")
-def _parse_realized(key: str, name: str, symbol: str, _data: bytes) -> tuple[pd.DataFrame | None, str | None, float]:
-    """(realized, error, seconds): the file read by ``read_realized``, kept to ``symbol``."""
-    start = time.perf_counter()
-    try:
-        frame = read_realized(_data, name=name, symbol=symbol)
-    except FileImportError as err:
-        return None, str(err), time.perf_counter() - start
-    return frame, None, time.perf_counter() - start
-
-
-@st.cache_data(ttl=600, max_entries=8, show_spinner="Scoring the map…")
-def _score(key: tuple, params, realized_key: str, _hm, _realized: pd.DataFrame) -> Score:
-    return score_against_realized(_hm, _realized)
-
-
 # ----------------------------------------------------------------------------------------------
 # Callbacks (they run before the script, so they may set the sidebar's widgets)
 
 
 def _use_market(market: MarketData, seconds: float, key: tuple) -> None:
-    st.session_state["upload_market"] = market
+    st.session_state[UPLOADED] = market
     st.session_state["accuracy_parse_s"] = seconds
     st.session_state["accuracy_in_use"] = key
-    st.session_state[state.KEYS["src"]] = UPLOAD
+    VIEW.set(src=UPLOAD)
 
 
 def _load_examples() -> None:
     files = tuple((p.name, p.read_bytes()) for p in EXAMPLES)
-    key = tuple((n, digest(b)) for n, b in files)
-    market, error, seconds = _parse_market(key, files)
+    key = tuple((n, cache.digest(b)) for n, b in files)
+    market, error, seconds = cache.parse_market_files(key, files)
     if market is not None:
         _use_market(market, seconds, key)
     else:  # the shipped files are tested; this is a last resort
@@ -126,21 +76,15 @@ def _load_examples() -> None:
 
 
 def _keep_realized() -> None:
+    """A liquidation file arrived: read it now (all symbols) and keep the result, not the bytes."""
     upload = st.session_state.get("accuracy_realized_file")
     if upload is None:
-        st.session_state.pop("accuracy_realized", None)
+        st.session_state.pop(REALIZED, None)
         return
     data = upload.getvalue()
-    st.session_state["accuracy_realized"] = {"name": upload.name, "label": upload.name, "data": data, "key": digest(data)}
-
-
-def _score_crash() -> None:
-    data = CRASH_ORDERS.read_bytes()
-    st.session_state["accuracy_realized"] = {"name": CRASH_ORDERS.name, "label": CRASH_LABEL, "data": data,
-                                             "key": digest(data)}
-    st.session_state[state.KEYS["src"]] = CRASH_DATASET
-    st.session_state[state.KEYS["tf"]] = "1m"
-    st.session_state[state.KEYS["lb"]] = "24h"
+    frame, error, seconds = cache.read_all_realized(data, upload.name)
+    st.session_state[REALIZED] = {"name": upload.name, "label": upload.name, "key": cache.digest(data),
+                                  "frame": frame, "error": error, "seconds": seconds}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -150,7 +94,7 @@ def _score_crash() -> None:
 def market_summary(market: MarketData, seconds: float | None = None) -> None:
     """What was read: symbol, timeframe, span, candles, open interest present or proxy."""
     idx = market.candles.index
-    step = TIMEFRAMES[market.timeframe]
+    step = candle_length(market.timeframe, market.candles.index)
     with_oi = int(market.open_interest.notna().sum())
     oi = f"{with_oi:,} of {len(idx):,} candles" if with_oi else "none: volume proxy"
     facts = {
@@ -201,12 +145,12 @@ def import_section() -> None:
 def preview(uploads) -> None:
     """Parse the uploaded files (cached) and offer to use them, or say plainly why not."""
     files: Files = tuple((u.name, u.getvalue()) for u in uploads)
-    key = tuple((n, digest(b)) for n, b in files)
-    market, error, seconds = _parse_market(key, files)
+    key = tuple((n, cache.digest(b)) for n, b in files)
+    market, error, seconds = cache.parse_market_files(key, files)
     if market is None:
         st.error(f"These files could not be used: {plain(error)}", icon=":material/error:")
         return
-    if st.session_state.get("accuracy_in_use") == key and st.session_state.get(state.KEYS["src"]) == UPLOAD:
+    if st.session_state.get("accuracy_in_use") == key and st.session_state.get(KEYS["src"]) == UPLOAD:
         return  # already in use: summarised below
     st.success(f"Read {len(files)} file(s) in {seconds:.2f} s: check what they hold, then use them.",
                icon=":material/check_circle:")
@@ -216,12 +160,12 @@ def preview(uploads) -> None:
 
 def in_use() -> None:
     """Which uploaded data the app shows now (or how to switch back to it)."""
-    market = st.session_state.get("upload_market")
+    market = st.session_state.get(UPLOADED)
     if market is None:
         return
-    if st.session_state.get(state.KEYS["src"]) != UPLOAD:
+    if st.session_state.get(KEYS["src"]) != UPLOAD:
         st.info("Files were imported earlier but the sidebar shows another data source.", icon=":material/info:")
-        st.button("Show the imported files again", on_click=lambda: st.session_state.update({state.KEYS["src"]: UPLOAD}))
+        st.button("Show the imported files again", on_click=VIEW.set, kwargs={"src": UPLOAD})
         return
     with st.container(border=True):
         st.markdown(":violet-badge[Uploaded files] **in use on every page**. "
@@ -231,26 +175,18 @@ def in_use() -> None:
 
 
 def realized_section() -> dict | None:
-    """Upload realized liquidations, or use the 5 Mar 2024 demo; returns the chosen file's record."""
+    """Upload realized liquidations; returns the chosen file's record (parsed, without its bytes)."""
     st.header("2. Liquidations that really happened", divider="gray")
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.file_uploader("Liquidation records (CSV, JSON lines or ZIP)", type=["csv", "json", "jsonl", "txt", "zip"],
                          key="accuracy_realized_file", on_change=_keep_realized,
                          help="Recognised: " + "; ".join(FORMATS) + ".")
-        if CRASH_ORDERS.is_file():
-            st.button("Score the 5 Mar 2024 crash", on_click=_score_crash, icon=":material/bolt:",
-                      help="Binance BTCUSDT 1m candles of 5 Mar 2024 (all-time high, then a crash to 59,112) and "
-                           "1,411 real Bybit liquidation orders of the same hours.")
     with right:
         st.markdown("**Formats read:** " + "; ".join(FORMATS) + ".")
-        if not CRASH_ORDERS.is_file():
-            st.caption("Exchanges publish liquidations only as a live stream (Binance `!forceOrder@arr`, one per "
-                       "symbol per second; Bybit's liquidation topic): record it, or use a public recording. The "
-                       "one-click 5 Mar 2024 demo needs real Bybit records that cannot ship with the app: put "
-                       "`btc_2024-03-05_cascade/bybit_btcusdt_liquidation_orders.csv` under `shared/data/` next "
-                       "to the app's folder to enable it.")
-    return st.session_state.get("accuracy_realized")
+        st.caption("Exchanges publish liquidations only as a live stream (Binance `!forceOrder@arr`, one per "
+                   "symbol per second; Bybit's liquidation topic): record it, or use a public recording.")
+    return st.session_state.get(REALIZED)
 
 
 def overlay_chart(hm, realized: pd.DataFrame, view) -> None:
@@ -313,29 +249,28 @@ def accuracy_section(record: dict | None) -> None:
         st.info("No realized liquidations loaded, so there is nothing to score yet: the score compares the map with "
                 "liquidations that really happened. Add a file of liquidation records above.", icon=":material/info:")
         return
-    loaded = st.session_state["_loaded"]
-    view = state.current_view()
-    market = loaded.primary
-    realized, error, seconds = _parse_realized(record["key"], record["name"], market.symbol, record["data"])
-    if realized is None:
-        st.error(f"This file could not be used: {plain(error)}", icon=":material/error:")
+    ctx = page_context()
+    loaded, view, market = ctx.loaded, ctx.view, ctx.market
+    if record["frame"] is None:
+        st.error(f"This file could not be used: {plain(record['error'])}", icon=":material/error:")
         return
+    realized, seconds = cache.realized_for(record["key"], market.symbol, record["frame"]), record["seconds"]
     st.caption(f"Liquidations: {plain(record['label'])} · read in {seconds:.2f} s · market {market.symbol}, "
                f"{market.timeframe} candles, {market.candles.index[0]:%d %b %Y %H:%M} – "
                f"{market.candles.index[-1]:%d %b %Y %H:%M} UTC")
     with st.expander("What was read"):
         for note in realized.attrs.get("notes", ()):
             st.text(note)
-    params = mix_params(view.mix, long_share=view.ls)
-    hm = heatmap_for(loaded, params)
-    score = _score(loaded.key, params, record["key"] + market.symbol, hm, realized)
+    params = ctx.params
+    hm = cache.heatmap(loaded.markets, params)
+    score = cache.score(loaded.ids, params, record["key"] + market.symbol, hm, realized)
     if score.n_scored == 0:
         st.warning(f"None of the {len(realized):,} liquidation(s) of {market.symbol} in the file can be scored "
                    f"against this period ({market.candles.index[0]:%d %b %Y} – {market.candles.index[-1]:%d %b %Y}): "
                    "load market data for the same days.", icon=":material/warning:")
         skipped_table(score)
         return
-    st.caption(f"Model scored: {MIX_LABELS[view.mix]} leverage mix, long share {view.ls:.0%} (set on the Heatmap page).")
+    st.caption(f"Model scored: {ctx.model_label} (the assumptions in the sidebar).")
     overlay_chart(hm, realized, view)
     score_section(score)
 

@@ -9,7 +9,7 @@ from core.viewstate import CHOICES, RANGES, View, parse_view
 
 
 def test_round_trip_of_a_non_default_view():
-    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0, ls=0.35, mix="high")
+    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0)
     parsed, notices = parse_view(view.to_params())
     assert parsed == view and notices == ()
 
@@ -19,7 +19,7 @@ def test_default_view_makes_an_empty_link():
 
 
 def test_bad_values_fall_back_with_notices_that_do_not_echo_markup():
-    params = {"ex": ["<script>alert(1)</script>"], "clip": ["1e400"], "zoom": ["-3"], "tf": ["x" * 5000], "ls": ["nan"]}
+    params = {"ex": ["<script>alert(1)</script>"], "clip": ["1e400"], "zoom": ["-3"], "tf": ["x" * 5000], "side": ["nan"]}
     view, notices = parse_view(params)
     assert view == View()
     assert len(notices) == 5

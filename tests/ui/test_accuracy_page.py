@@ -18,10 +18,10 @@ from tests.conftest import shared_path
 from tests.charts.test_accuracy_charts import force_orders
 
 TIMEOUT = 60
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 PAGE = "app_pages/accuracy.py"
-FIXTURES = REPO / "tests" / "fixtures" / "binance_public"
+FIXTURES = REPO / "data" / "examples" / "binance_public"
 PAIR = ("BTCUSDT-1m-2026-02-05.csv", "BTCUSDT-metrics-2026-02-05.csv")
 
 
@@ -62,8 +62,7 @@ def test_page_explains_where_files_come_from_and_that_nothing_is_scored_yet():
     assert any("No realized liquidations loaded" in i.value for i in at.info)
     labels = [b.label for b in at.button]
     assert "Load the example files" in labels
-    crash = REPO.parent / "shared" / "data" / "btc_2024-03-05_cascade" / "bybit_btcusdt_liquidation_orders.csv"
-    assert ("Score the 5 Mar 2024 crash" in labels) == crash.is_file()
+    assert "Score the 5 Mar 2024 crash" not in labels  # the app never reads ../shared
     assert len(at.file_uploader) == 2 and at.file_uploader[0].accept_multiple_files
 
 
@@ -178,15 +177,14 @@ def test_a_wrong_realized_file_shows_a_plain_error():
 
 
 def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
-    """The demo button picks the 2024-03-05 sample at 1m and the real Bybit orders (read in place)."""
+    """The real Bybit orders (read in place by the test, not by the app) uploaded over the 2024-03-05
+    sample at 1m; the session keeps the parsed records, never the file's bytes."""
     orders = shared_path("btc_2024-03-05_cascade", "bybit_btcusdt_liquidation_orders.csv")
-    at = open_page(src="btc_2026-09")
-    button(at, "Score the 5 Mar 2024 crash").click().run()
+    at = open_page(src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    at.file_uploader(key="accuracy_realized_file").set_value((orders.name, orders.read_bytes(), "text/csv")).run()
     assert not at.exception
-    assert (at.session_state["sidebar_src"], at.session_state["sidebar_tf"], at.session_state["sidebar_lb"]) == (
-        "btc_2024-03-05_crash", "1m", "24h")
     record = at.session_state["accuracy_realized"]
-    assert record["data"] == orders.read_bytes()
+    assert not any(isinstance(v, bytes) for v in record.values())
     fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h")
     values = {m.label: m.value for m in fresh.metric}
     assert values == {"Hit share": "14.9%", "Lift over a uniform guess": "1.49×",

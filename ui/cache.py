@@ -1,0 +1,163 @@
+"""Every st.cache_data / st.cache_resource wrapper of the app, in one place.
+
+The caches are process-wide (shared by every session), so each is bounded (``ttl``,
+``max_entries``) and keyed by CONTENT identity: ``MarketData.data_id`` (a hash of uploaded bytes,
+the dataset key of bundled data, exchange + market + fetch bucket of live data) plus the validated
+parameters. Never by exchange/symbol/period: two different uploads of the same period are two
+different data (issue 12). Arguments with a leading underscore are not hashed by Streamlit: each is
+named by the key argument beside it. Live fetches are cached and single-flighted inside core, so
+they are not wrapped here (the progress bar must be drawn by whichever run fetches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from core.cascade import detect_cascades
+from core.charts import render_raster
+from core.constants import TIMEFRAMES
+from core.data.errors import DataUnavailable
+from core.data.files import FileImportError, load_files
+from core.data.load import fetch_order_book_depth, load_market
+from core.data.market import MarketData
+from core.grid import Heatmap, compute_aggregate, compute_heatmap
+from core.model import ModelParams
+from core.accuracy import normalize_symbol, read_realized
+from core.charts import replay_layout, replay_template
+from core.accuracy import Score, score_against_realized
+from core.grid import sweep
+from core.viewstate import MAX_CANDLES
+
+PRICE_BINS = 500
+Files = tuple[tuple[str, bytes], ...]
+DataIds = tuple[str, ...]
+
+
+def data_ids(markets: Sequence[MarketData]) -> DataIds:
+    """The content identity of a set of markets: what every cache below is keyed by."""
+    return tuple(m.data_id for m in markets)
+
+
+def digest(data: bytes) -> str:
+    """Content hash of an uploaded file."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# Market data
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def bundled_market(dataset: str, sym: str, tf: str, lb: str) -> MarketData:
+    """A bundled dataset at a timeframe and lookback (all validated values)."""
+    return load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset)
+
+
+def finest_timeframe(market: MarketData) -> str | None:
+    """The finest timeframe that keeps ``market`` within MAX_CANDLES (None: it already is)."""
+    if len(market.candles) <= MAX_CANDLES:
+        return None
+    span = market.candles.index[-1] - market.candles.index[0]
+    fits = [tf for tf, step in TIMEFRAMES.items() if step >= TIMEFRAMES[market.timeframe] and span / step < MAX_CANDLES]
+    return fits[0] if fits else list(TIMEFRAMES)[-1]
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner="Reading the files…")
+def parse_market_files(key: tuple[tuple[str, str], ...], _files: Files) -> tuple[MarketData | None, str | None, float]:
+    """(market, error, seconds): uploaded files read by ``load_files``, coarsened to fit MAX_CANDLES.
+
+    ``key`` is the (name, content hash) of each file."""
+    start = time.perf_counter()
+    try:
+        market = load_files(_files)
+        if (coarser := finest_timeframe(market)) is not None:
+            market = load_files(_files, timeframe=coarser)
+    except FileImportError as err:
+        return None, str(err), time.perf_counter() - start
+    return market, None, time.perf_counter() - start
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def book_depth(exchanges: tuple[str, ...], symbol: str) -> float | None:
+    """Live order-book depth summed over the exchanges (None when any of them cannot be reached)."""
+    try:
+        return float(sum(fetch_order_book_depth(ex, symbol) for ex in exchanges))
+    except DataUnavailable:
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Realized liquidations and the score
+
+
+def read_all_realized(data: bytes, name: str) -> tuple[pd.DataFrame | None, str | None, float]:
+    """(realized of every symbol, error, seconds): run once when a file arrives, so its bytes need
+    not be kept (the per-symbol view is ``realized_for``)."""
+    start = time.perf_counter()
+    try:
+        frame = read_realized(data, name=name)
+    except FileImportError as err:
+        return None, str(err), time.perf_counter() - start
+    return frame, None, time.perf_counter() - start
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def realized_for(key: str, symbol: str, _frame: pd.DataFrame) -> pd.DataFrame:
+    """The liquidations of ``symbol`` (rows of files that name no symbol count as it), as
+    ``read_realized(..., symbol=symbol)`` keeps them; ``key`` is the file's content hash."""
+    wanted = normalize_symbol(symbol)
+    keep = _frame["symbol"].isin([wanted, ""]).to_numpy()
+    frame = _frame.loc[keep].assign(symbol=wanted)
+    notes = list(_frame.attrs.get("notes", ()))
+    if (n_other := int((~keep).sum())):
+        notes.append(f"{n_other:,} liquidation(s) of other symbols left out")
+    frame.attrs["notes"] = notes
+    return frame
+
+
+@st.cache_data(ttl=600, max_entries=8, show_spinner="Scoring the map…")
+def score(ids: DataIds, params: ModelParams, realized_key: str, _hm: Heatmap, _realized: pd.DataFrame) -> Score:
+    """The accuracy score of the map of data ``ids`` under ``params`` against a realized file."""
+    return score_against_realized(_hm, _realized)
+
+
+# ----------------------------------------------------------------------------------------------
+# The model's maps
+
+
+# A heatmap is (500 bands x up to 10,080 candles) x 2 sides: shared between sessions as a resource
+# (no copy per rerun), at most a few alive at once.
+@st.cache_resource(ttl=600, max_entries=8, show_spinner=False)
+def _heatmap(ids: DataIds, params: ModelParams, bins: int, axis: tuple[float, float] | None,
+             _markets: tuple[MarketData, ...]) -> Heatmap:
+    if len(_markets) > 1:
+        return compute_aggregate(list(_markets), params, price_bins=bins, price_range=axis)
+    return compute_heatmap(_markets[0], params, price_bins=bins, price_range=axis)
+
+
+def heatmap(markets: Sequence[MarketData], params: ModelParams, bins: int = PRICE_BINS,
+            axis: tuple[float, float] | None = None) -> Heatmap:
+    """The model's heatmap of ``markets`` (summed when several) under ``params``; ``axis`` fixes
+    the price axis (so two maps share bands), None fits it to the data."""
+    return _heatmap(data_ids(markets), params, bins, axis, tuple(markets))
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")
+def sweep_metrics(ids: DataIds, params: ModelParams, field: str, values: tuple, within: float,
+                  axis: tuple[float, float], bins: int, _market: MarketData) -> pd.DataFrame:
+    """Metrics of the last candle's map for each value of ``field`` (on a fixed price axis)."""
+    return sweep(_market, params, field, values, within_pct=(within,), price_bins=bins, price_range=axis)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, float], clip: float, _hm: Heatmap):
+    """Per data and view: detected cascades, the replay's fixed layout and its chart template."""
+    cascades = detect_cascades(_hm, top=5)
+    vmax = render_raster(_hm, "both", clip, price_range).vmax
+    layout = replay_layout(_hm, price_range, vmax, cascades)
+    return cascades, layout, replay_template(layout)

@@ -1,0 +1,1 @@
+"""Page sections: one module per page; pages in app_pages/ compose them."""

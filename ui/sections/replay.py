@@ -1,0 +1,195 @@
+"""Sections of the cascade replay page (app_pages/replay.py): the player, the detected cascades and
+the what-if simulator. The replay's controls (speed, shock, impact rule) are bound to the link by
+``ui.state.REPLAY``; its moment and play state live in ``replay_*`` session keys."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.cascade import CASCADE_RULE, IMPACT_RULES, DepthEstimate, simulate_from_profile
+from core.format import format_price, format_usd
+from core.grid import Heatmap
+from core.charts import (
+    ReplayLayout,
+    frame_step,
+    moment_summary,
+    replay_frame,
+    replay_index,
+    replay_spec,
+    slider_time,
+    whatif_chart,
+)
+from core.constants import candle_length
+from ui.state import REPLAY, VIEW
+
+CRASH = "btc_2026-02_crash"
+CRASHES = (CRASH, "btc_2024-03-05_crash")
+# Frames per second while playing: the browser asks for a frame every 1/FPS s (requests that
+# arrive while a frame is still being drawn are merged, so a slow machine shows fewer frames).
+FPS = 5
+SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / s"}
+IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)",
+                 "sqrt": "Square root (big orders move it less per $)"}
+FRAME_LOG = 60  # frame times kept for the caption (and for measuring)
+
+
+def _switch_to_crash() -> None:
+    VIEW.set(src=CRASH, lb="3d")
+
+
+def _jump(when) -> None:
+    st.session_state["replay_time"] = when
+    st.session_state["replay_playing"] = False
+
+
+def _toggle_play(times: pd.DatetimeIndex) -> None:
+    playing = not st.session_state.get("replay_playing", False)
+    if playing and replay_index(times, st.session_state["replay_time"]) >= len(times) - 1:
+        st.session_state["replay_time"] = slider_time(times, 0)  # at the end: play from the start
+    st.session_state["replay_playing"] = playing
+
+
+def _nudge(times: pd.DatetimeIndex, by: int) -> None:
+    t = replay_index(times, st.session_state["replay_time"]) + by
+    st.session_state["replay_time"] = slider_time(times, min(max(t, 0), len(times) - 1))
+
+
+def reset_when_data_changes(times: pd.DatetimeIndex, view_key: tuple) -> None:
+    """A new window starts at its last candle, paused; a stale or missing time is put back in range."""
+    if st.session_state.get("replay_for") != view_key:
+        st.session_state["replay_for"] = view_key
+        st.session_state["replay_time"] = slider_time(times, len(times) - 1)
+        st.session_state["replay_playing"] = False
+        st.session_state.pop("replay_depth_m", None)
+    when = st.session_state.get("replay_time")
+    if when is None or not slider_time(times, 0) <= when <= slider_time(times, len(times) - 1):
+        st.session_state["replay_time"] = slider_time(times, len(times) - 1)
+
+
+def replay_player(
+    hm: Heatmap, layout: ReplayLayout, template: dict, advance: int, playing: bool, shown_t: int
+) -> None:
+    """The replay: time slider and chart (a fragment: while playing it redraws itself FPS times a second,
+    advancing ``advance`` candles a frame; ``shown_t`` is the candle the rest of the page shows)."""
+    started = time.perf_counter()
+    times, last = hm.times, len(hm.times) - 1
+    if playing:
+        t = replay_index(times, st.session_state["replay_time"])
+        if t >= last:
+            st.session_state["replay_playing"] = False
+            st.rerun()
+        st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
+    st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0),
+              max_value=slider_time(times, last), step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
+              format="ddd D MMM, HH:mm", key="replay_time")
+    t = replay_index(times, st.session_state["replay_time"])
+    st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")
+    log = st.session_state.setdefault("replay_frame_ms", [])
+    log.append((time.perf_counter() - started) * 1000)
+    del log[:-FRAME_LOG]
+    st.caption(f"{moment_summary(hm, t)} · frame drawn in {np.median(log):.0f} ms (median)")
+    if not playing and t != shown_t:
+        st.rerun()  # the user moved the time: let the cascade list and the what-if follow
+
+
+def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
+    """The what-if simulator from the liquidation map at candle ``t`` (a fragment: its controls redraw
+    only it); ``estimate`` is the default depth and where it came from."""
+    profile = hm.profile(t)
+    if "replay_depth_m" not in st.session_state:
+        st.session_state["replay_depth_m"] = round(estimate.usd_per_pct / 1e6, 1)
+    c1, c2, c3 = st.columns([1.3, 1.2, 1.3])
+    c1.slider("Shock (% price move)", -15.0, 15.0, step=0.5, format="%+.1f%%", key=REPLAY.key("shock"),
+              help="An initial move of the price, e.g. a large market sell. Negative = down (hits longs).")
+    c2.radio("Impact rule", IMPACT_RULES, format_func=IMPACT_LABELS.get, key=REPLAY.key("impact"),
+             help="How forced market orders move the price: linear, or the square-root law of market impact.")
+    c3.number_input("Market depth: $M that move the price 1%", min_value=0.1, max_value=100_000.0, step=5.0,
+                    format="%.1f", key="replay_depth_m",
+                    help="Resting orders within 1% of the price. Thinner book = bigger cascades.")
+    c3.caption(f"Default {format_usd(estimate.usd_per_pct)} per 1%: {estimate.explanation}.")
+    c3.button("Reset depth to the default", key="replay_depth_reset", icon=":material/restart_alt:",
+              on_click=lambda: st.session_state.update(replay_depth_m=round(estimate.usd_per_pct / 1e6, 1)))
+    controls = REPLAY.current()
+    REPLAY.sync_url(controls)
+    started = time.perf_counter()
+    result = simulate_from_profile(profile, controls.shock, st.session_state["replay_depth_m"] * 1e6,
+                                   impact=controls.impact)
+    sim_ms = (time.perf_counter() - started) * 1000
+    st.session_state["replay_sim_ms"] = sim_ms
+    falling = result.initial_shock_pct <= 0
+    st.info(result.story(), icon=":material/trending_down:" if falling else ":material/trending_up:")
+    m = st.columns(5)
+    m[0].metric("Cascade stops at", format_price(result.final_price))
+    m[1].metric("Total move", f"{result.total_move_pct:+.1f}%",
+                f"{result.total_move_pct - result.initial_shock_pct:+.1f}% beyond the shock", delta_color="off")
+    m[2].metric("Amplification", f"{result.amplification:.2f}x", help="Total move / initial shock")
+    m[3].metric("Longs liquidated", format_usd(result.liquidated_long_usd))
+    m[4].metric("Shorts liquidated", format_usd(result.liquidated_short_usd))
+    st.altair_chart(whatif_chart(profile, result), width="content")
+    with st.expander("Step by step"):
+        st.dataframe(result.steps, hide_index=True, column_config={
+            "step": st.column_config.NumberColumn("Step", help="0 = the shock"),
+            "price": st.column_config.NumberColumn("Price after", format="%,.0f"),
+            "liquidated_long_usd": st.column_config.NumberColumn("Longs liquidated", format="dollar"),
+            "liquidated_short_usd": st.column_config.NumberColumn("Shorts liquidated", format="dollar"),
+            "cumulative_usd": st.column_config.NumberColumn("Liquidated so far", format="dollar"),
+            "move_pct": st.column_config.NumberColumn("This step", format="%+.2f%%"),
+            "total_move_pct": st.column_config.NumberColumn("Move so far", format="%+.2f%%"),
+        })
+    st.caption(f"Simulated in {sim_ms:.1f} ms. A model, not a forecast: the levels are estimates, "
+               "and real order books refill.")
+
+
+
+
+def crash_offer() -> None:
+    """A one-click switch to the recorded Feb 2026 crash."""
+    with st.container(border=True):
+        a, b = st.columns([3, 1], vertical_alignment="center")
+        a.markdown("**See a real crash.** On 5 Feb 2026 BTC fell from about 73,000 to below 60,000 within a day; "
+                   "the model puts hundreds of millions of dollars of long liquidations in each leg down. "
+                   "Replay it with Binance's recorded data.")
+        b.button("Replay the Feb 2026 crash", type="primary", icon=":material/replay:", on_click=_switch_to_crash,
+                 key="replay_crash")
+
+
+def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
+    """Play/pause, one candle back/forward, speed, quick jumps; returns candles to advance per frame."""
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 4], vertical_alignment="bottom")
+    c1.button("Pause" if playing else "Play", key="replay_play", type="primary",
+              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
+              width="stretch")
+    c2.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
+              disabled=playing, width="stretch")
+    c3.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_click=_nudge, args=(hm.times, 1),
+              disabled=playing, width="stretch")
+    c4.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
+                         key=REPLAY.key("speed"), required=True)
+    if not cascades.empty:
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.caption("Jump to a detected cascade:", width="content")
+            for i, row in cascades.iterrows():
+                st.button(f"#{i + 1} · {row['start']:%d %b %H:%M}", key=f"replay_quick_{i}", type="tertiary",
+                          on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),), help=row["summary"])
+    return frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)
+
+
+def cascade_list(hm: Heatmap, cascades: pd.DataFrame) -> None:
+    """Every detected cascade, with a button to jump to it, and the rule that finds them."""
+    st.subheader("Detected cascades")
+    if cascades.empty:
+        st.caption("No candle in this window had both a liquidation spike and a price-move spike.")
+    for i, row in cascades.iterrows():
+        with st.container(border=True):
+            a, b = st.columns([6, 1], vertical_alignment="center")
+            a.markdown(f"**#{i + 1}** &nbsp; {row['summary']}")
+            b.button("Jump to", key=f"replay_jump_{i}", icon=":material/skip_next:", width="stretch",
+                     on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),),
+                     help="Set the replay time to the last candle of this cascade, when its levels have been swept.")
+    with st.expander("How cascades are found"):
+        st.markdown(CASCADE_RULE)

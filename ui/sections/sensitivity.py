@@ -1,0 +1,111 @@
+"""Sections of the leverage-sensitivity page (app_pages/sensitivity.py): the figures of the shared
+assumptions against the default model, the two maps and their difference, and the sweep of one
+assumption (its choices are part of ``ui.state.MODEL``; the assumptions' editor is
+ui/sections/assumptions.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.format import format_usd
+from core.grid import Heatmap
+from core.model import ModelParams
+from core.charts import (
+    compared_heatmap_chart,
+    difference_cells,
+    difference_chart,
+    difference_legend,
+    difference_raster,
+    hover_cells,
+    profile_comparison_chart,
+    shared_legend,
+    shared_rasters,
+    signed_usd,
+    sweep_chart,
+)
+from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
+from ui.cache import sweep_metrics
+from ui.data import Loaded, exchange_label
+from ui.state import MODEL
+
+CHART_W, CHART_H = 440, 320  # two pictures side by side beside the sidebar at 1440 px
+SWEEP_W = 390
+LEGEND_H = 64
+HOW_TO_READ = """
+- **Default model (v1)** is the app's reference model: 5x 10%, 10x 30%, 25x 30%, 50x 20%, 100x 10% of new
+  positions, half long and half short, a flat 0.5% maintenance rate. **Your assumptions** is the same market
+  under the settings in the sidebar.
+- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**.
+- **What changed**: magenta where your assumptions put *more* liquidations than the default model, green where
+  they put *fewer*; dark means no change.
+- **Liquidation map now**: coloured bars are yours (longs blue, below the price; shorts orange, above it);
+  white outlines are the default model's.
+- Higher leverage puts liquidation prices **closer to the price**: a 100x position is closed by a move of
+  about 1%, a 5x position by about 20%.
+"""
+
+
+def metrics(deltas: pd.DataFrame) -> None:
+    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default."""
+    for col, pct in zip(st.columns(3), ("2", "5", "10")):
+        with col.container(border=True):
+            a, b = st.columns(2)
+            for box, side, sign in ((a, "long", "−"), (b, "short", "+")):
+                row = deltas.loc[f"{side}_usd_{pct}pct"]
+                change = f"{signed_usd(row['delta'])}" + (f" ({row['delta_pct']:+.0f}%)" if pd.notna(row["delta_pct"]) else "")
+                box.metric(f"{side.title()}s within {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
+                           help=f"Estimated {side} USD a {pct}% {'fall' if side == 'long' else 'rise'} would liquidate "
+                                f"(default model: {format_usd(row['a'])}).")
+    c1, c2, c3 = st.columns(3)
+    for box, side in ((c1, "above"), (c2, "below")):
+        row = deltas.loc[f"cluster_{side}_pct"]
+        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
+        change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
+        box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
+                   help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
+                        f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
+    imb = deltas.loc["imbalance_5pct"]
+    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{round(imb['delta'] * 50) + 0:+d} pts",
+              delta_color="off", border=True, help="Above 50%: a fall would liquidate more than a rise.")
+
+
+def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float], clip: float) -> None:
+    """Default and chosen heatmaps on one colour scale; the difference; the liquidation maps now."""
+    rasters = shared_rasters([default_hm, chosen_hm], "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+    cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
+    left, right = st.columns(2)
+    for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], "Default model (v1)"),
+                                          (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
+        col.markdown(f"##### {title}")
+        col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="content")
+    st.altair_chart(shared_legend(rasters[0].vmax, CHART_W), width="content", height=LEGEND_H)
+    left, right = st.columns(2)
+    diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+    left.markdown("##### What changed: yours minus default")
+    left.altair_chart(difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
+                      width="content")
+    left.altair_chart(difference_legend(diff.vmax, CHART_W), width="content", height=LEGEND_H)
+    right.markdown("##### Liquidation map now")
+    right.altair_chart(profile_comparison_chart(chosen_hm.profile(), default_hm.profile(), price_range,
+                                                CHART_W - 60, CHART_H), width="content")
+
+
+def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams, axis: tuple[float, float],
+                   bins: int) -> None:
+    """Pick one assumption and a price move; plot the metrics across the assumption's range."""
+    st.subheader("Sweep one assumption")
+    st.caption("Keep everything else as set in the sidebar and move one assumption across its whole range: "
+               "flat curves mean the picture does not depend on it. The ringed points are your current setting.")
+    a, b = st.columns([2, 1])
+    a.selectbox("Assumption to sweep", tuple(SWEEPS), key=MODEL.widget_keys["sw"], format_func=lambda k: SWEEPS[k].label)
+    b.select_slider("Price move (±)", WITHIN_CHOICES, key=MODEL.widget_keys["sx"], format_func=lambda x: f"{x:g}%")
+    base = sweep_base(chosen.sw, params)
+    values = sweep_values(chosen.sw, base)
+    frame = sweep_metrics(loaded.ids, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
+    chart = sweep_chart(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
+    st.altair_chart(chart, width="content")
+    if base != params:
+        st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
+    if len(loaded.markets) > 1:
+        st.caption(f"The sweep uses {exchange_label(loaded.primary.exchange)} only.")
