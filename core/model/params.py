@@ -12,7 +12,9 @@ import pandas as pd
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, DEFAULT_LONG_SHARE, DEFAULT_MMR
 from core.model.brackets import EXCHANGE_BRACKETS, BracketTable, brackets_for
 
-ENTRY_RULES: tuple[str, ...] = ("hlc3", "close", "open", "ohlc4", "range")
+ENTRY_RULES: tuple[str, ...] = ("hlc3", "close", "open", "ohlc4")  # one entry price per candle
+RANGE_ENTRY = "range"  # model v2 option: ``entry_points`` entries spread over the candle's range
+ALL_ENTRY_RULES: tuple[str, ...] = ENTRY_RULES + (RANGE_ENTRY,)
 BINANCE_MAX_LEVERAGE = 125  # BTCUSDT's first bracket (MODEL.md, Binance USD-M risk limits)
 OI_PROXY_MODES: tuple[str, ...] = ("auto", "always", "never")
 
@@ -156,8 +158,8 @@ class ModelParams:
             raise ValueError(f"brackets must be None, a BracketTable or {EXCHANGE_BRACKETS!r}")
         if self.position_notional <= 0:
             raise ValueError("position_notional must be positive")
-        if self.entry not in ENTRY_RULES:
-            raise ValueError(f"entry must be one of {ENTRY_RULES}")
+        if self.entry not in ALL_ENTRY_RULES:
+            raise ValueError(f"entry must be one of {ALL_ENTRY_RULES}")
         if isinstance(self.entry_points, bool) or int(self.entry_points) != self.entry_points or self.entry_points < 1:
             raise ValueError("entry_points must be a whole number >= 1")
         object.__setattr__(self, "entry_points", int(self.entry_points))
