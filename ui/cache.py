@@ -56,9 +56,16 @@ def digest(data: bytes) -> str:
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def bundled_market(dataset: str, sym: str, tf: str, lb: str) -> MarketData:
-    """A bundled dataset at a timeframe and lookback (all validated values)."""
-    return load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset)
+def bundled_market(dataset: str, sym: str, tf: str, lb: str, mem: int = 0) -> MarketData:
+    """A bundled dataset at a timeframe and lookback (all validated values), with up to ``mem`` days
+    of history before the window as the model's memory."""
+    return load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset,
+                       memory=memory_span(mem))
+
+
+def memory_span(days: int) -> pd.Timedelta | None:
+    """The model memory of ``days`` (None for 0)."""
+    return pd.Timedelta(days=days) if days > 0 else None
 
 
 def finest_timeframe(market: MarketData) -> str | None:

@@ -106,6 +106,13 @@ class MarketData:
         return min(pd.Timestamp(self.window_start), idx[-1]) - idx[0]
 
     @property
+    def window_candles(self) -> pd.DataFrame:
+        """The candles of the displayed window (from ``window_start``; all of them without memory)."""
+        if self.window_start is None:
+            return self.candles
+        return self.candles.loc[self.candles.index >= self.window_start]
+
+    @property
     def last_price(self) -> float:
         """Close of the last candle."""
         return float(self.candles["close"].iloc[-1])

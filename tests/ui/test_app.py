@@ -136,3 +136,14 @@ def test_how_it_works_page_renders():
     assert "95% CI" in body and "held-out" in body
     magnets = at.dataframe[-1].value
     assert list(magnets.index) == ["Reference v1", "Calibrated (v2)"] and "95% interval" in magnets.columns
+
+
+def test_model_memory_is_shown_and_settable():
+    """The heatmap of a 12h sample window runs on the history before it (the caption says how much)
+    and draws only the window; ``mem=0`` in the link turns memory off."""
+    at = run_app(src="btc_2026-02_crash", tf="5m", lb="12h")
+    assert at.slider(key="sidebar_mem").value == 7
+    assert "model memory 2.5 days" in texts(at)
+    off = run_app(src="btc_2026-02_crash", tf="5m", lb="12h", mem="0")
+    assert off.slider(key="sidebar_mem").value == 0
+    assert "model memory" not in texts(off)
