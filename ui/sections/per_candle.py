@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.accuracy import realized_per_candle
 from core.accuracy.per_candle import (
     DEFAULT_WARMUP,
     PerCandleScorecard,
@@ -19,8 +20,8 @@ from core.accuracy.per_candle import (
 )
 from core.accuracy.realized_candles import to_timeframe
 from core.charts import per_candle_chart, per_candle_frame
-from core.format import format_usd
 from core.data.market import MarketData
+from core.format import format_usd
 from ui import cache
 from ui.context import page_context
 
@@ -78,8 +79,6 @@ def _inputs(record: dict | None) -> tuple[MarketData, pd.DataFrame, str, str] | 
     if record is not None and record.get("frame") is not None:
         market = ctx.market
         orders = cache.realized_for(record["key"], market.symbol, record["frame"])
-        from core.accuracy import realized_per_candle
-
         per = realized_per_candle(orders, market.candles.index, market.timeframe)
         return market, per, record["key"] + market.symbol, f"{record['label']} (single orders, summed per candle)"
     return None
