@@ -49,9 +49,9 @@ def _progress_bar():
 
 def _live(ex: str, sym: str, tf: str, lb: str, progress, mem: int = 0) -> Loaded:
     """Live data of one exchange or all of them (the bundled sample when none can be reached), with
-    ``mem`` days of model memory for one exchange (the all-exchange sum has none yet)."""
+    ``mem`` days of model memory."""
     if ex == ALL_EXCHANGES:
-        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress)
+        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress, memory=memory_span(mem))
         if not markets:
             fallback = bundled_market(DEFAULT_DATASET, sym, tf, lb, mem)
             return Loaded((fallback.with_notes("No exchange could be reached: showing the bundled sample."),), tuple(missing))

@@ -247,8 +247,10 @@ def load_all_exchanges(
     progress: Progress | None = None,
     *,
     services: DataServices | None = None,
+    memory: pd.Timedelta | None = None,
 ) -> tuple[list[MarketData], list[str]]:
-    """Load ``symbol`` from every exchange for the aggregated view.
+    """Load ``symbol`` from every exchange for the aggregated view (each with ``memory`` of history
+    before the window, as ``load_market``).
 
     With "auto" each exchange falls back to its own last-good snapshot only (adding the same
     bundled sample three times would triple-count it); when no exchange loads at all, the bundled
@@ -262,10 +264,10 @@ def load_all_exchanges(
     if source not in SOURCE_CHOICES:
         raise ValueError(f"source must be one of {SOURCE_CHOICES}, not {source!r}")
     if source == "bundled":
-        market = _bundled(symbol, timeframe, lookback, None)
+        market = _bundled(symbol, timeframe, lookback, None, memory=memory)
         return [market], [f"The bundled sample comes from {exchange_title(market.exchange)} only."]
     svc = services or default_services()
-    results = _load_concurrently(list(EXCHANGES), symbol, timeframe, lookback, source, progress, svc)
+    results = _load_concurrently(list(EXCHANGES), symbol, timeframe, lookback, source, progress, svc, memory)
     loaded: list[MarketData] = []
     missing: list[str] = []
     for exchange, outcome in results:
@@ -274,7 +276,7 @@ def load_all_exchanges(
         else:
             missing.append(f"{exchange_title(exchange)} left out: {outcome.message}.")
     if not loaded and source == "auto":
-        loaded.append(_first(_bundled(symbol, timeframe, lookback, None), "No exchange could be reached."))
+        loaded.append(_first(_bundled(symbol, timeframe, lookback, None, memory=memory), "No exchange could be reached."))
         missing.append("No exchange could be reached: showing the bundled sample instead.")
     if progress is not None:
         progress(1.0, "Done")
@@ -286,7 +288,7 @@ _DONE = object()
 
 def _load_concurrently(
     ids: list[str], symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None,
-    services: DataServices,
+    services: DataServices, memory: pd.Timedelta | None = None,
 ) -> list[tuple[str, MarketData | DataUnavailable]]:
     """Each exchange in its own thread (a slow or unreachable one costs its own timeout, not the
     sum of all); their progress is relayed to ``progress`` from this thread only."""
@@ -298,7 +300,8 @@ def _load_concurrently(
             updates.put((i, fraction, message))
 
         try:
-            outcomes[exchange] = _live_or_snapshot(exchange, symbol, timeframe, lookback, source, relay, services)
+            outcomes[exchange] = _live_or_snapshot(exchange, symbol, timeframe, lookback, source, relay, services,
+                                                   memory)
         except DataUnavailable as error:
             outcomes[exchange] = error
         except Exception as error:  # noqa: BLE001 - one exchange's bug must not hide the others
@@ -325,15 +328,17 @@ def _load_concurrently(
 
 
 def _live_or_snapshot(
-    exchange: str, symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None, services: DataServices
+    exchange: str, symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None,
+    services: DataServices, memory: pd.Timedelta | None = None,
 ) -> MarketData:
     """One exchange of the aggregated view: live and/or snapshot as ``source`` says."""
     if source in ("live", "snapshot"):
-        return load_market(exchange, symbol, timeframe, lookback, source, progress, services=services)
+        return load_market(exchange, symbol, timeframe, lookback, source, progress, services=services, memory=memory)
     try:
-        return _live(exchange, symbol, timeframe, lookback, progress, services)
+        market = _live(exchange, symbol, timeframe, lookback, progress, services)
+        return _add_memory(market, exchange, symbol, timeframe, lookback, memory, services)
     except DataUnavailable as error:
-        snap = _snapshot(exchange, symbol, timeframe, lookback, services)
+        snap = _snapshot(exchange, symbol, timeframe, lookback, services, memory)
         if snap is None:
             raise
         return _first(snap, f"{error.message}; showing the last good data from {_age(snap, services)} ago.")

@@ -57,3 +57,16 @@ def test_snapshot_and_bundled_keep_what_they_hold(services):
                           memory=DEFAULT_MEMORY)
     assert bundled.memory > pd.Timedelta(days=2)
     assert any("history before the window" in n for n in bundled.notes)
+
+
+def test_all_exchanges_each_get_memory_and_the_sum_draws_only_the_window(services):
+    """The aggregated view: every exchange's market carries its memory; the sum draws the windows."""
+    from core.data.load import load_all_exchanges
+    from core.grid import compute_aggregate
+
+    markets, missing = load_all_exchanges("BTC/USDT:USDT", "15m", "24h", source="live", services=services,
+                                          memory=pd.Timedelta(days=2))
+    assert markets and not missing
+    assert all(m.window_start is not None and m.memory > pd.Timedelta(days=1) for m in markets)
+    agg = compute_aggregate(markets, model_params(), price_bins=80)
+    assert agg.times[0] >= min(m.window_start for m in markets) and agg.memory > pd.Timedelta(days=1)
