@@ -85,7 +85,8 @@ def _last_good(exchange: str, symbol: str, timeframe: str, services: DataService
 
 
 def _snapshot(
-    exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices, memory: pd.Timedelta | None = None
+    exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices,
+    memory: pd.Timedelta | None = None,
 ) -> MarketData | None:
     """The last-good snapshot restricted to the last ``lookback`` (None when there is none), with
     up to ``memory`` of its earlier candles as the model's memory."""
@@ -276,7 +277,8 @@ def load_all_exchanges(
         else:
             missing.append(f"{exchange_title(exchange)} left out: {outcome.message}.")
     if not loaded and source == "auto":
-        loaded.append(_first(_bundled(symbol, timeframe, lookback, None, memory=memory), "No exchange could be reached."))
+        fallback = _bundled(symbol, timeframe, lookback, None, memory=memory)
+        loaded.append(_first(fallback, "No exchange could be reached."))
         missing.append("No exchange could be reached: showing the bundled sample instead.")
     if progress is not None:
         progress(1.0, "Done")

@@ -63,8 +63,8 @@ Fitted on real hourly liquidations, checked on a later period it never saw:
   model's top 5% hours (``core.accuracy.per_candle``), first 7 days skipped as warm-up, hours with
   no liquidation left out;
 * split: the scored hours in time order, first 60% to fit (2025-12-11 06:00 .. 2026-01-28 02:00 UTC),
-  last 40% held out (2026-01-28 03:00 .. 2026-02-28 23:00 UTC); the search (small grid, then coordinate descent) saw only
-  the fit part;
+  last 40% held out (2026-01-28 03:00 .. 2026-02-28 23:00 UTC); the search (small grid, then
+  coordinate descent) saw only the fit part;
 * figures, rho long / rho short / top-5% capture long / short (bench/scorecard.py):
   fit part:      v1 .611/.579/.614/.578, move x OI .700/.698/.577/.583, v2 .798/.790/.640/.635;
   held-out part: v1 .695/.569/.608/.321, move x OI .797/.742/.593/.299, v2 .870/.819/.642/.375

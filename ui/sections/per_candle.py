@@ -130,12 +130,13 @@ def per_candle_section(record: dict | None) -> None:
     table = candle_table(hm.times, hm.liquidated_long, hm.liquidated_short, per["long_usd"].to_numpy(),
                          per["short_usd"].to_numpy(), hm.close, hm.high, hm.low, oi)
     misses = biggest_misses(table, mask, n=10)
+    miss_help = "Realized rank minus model rank, as a share of the candles: 1 = the biggest real candle, rated quietest"
     st.dataframe(misses.assign(realized_usd=[format_usd(v) for v in misses["realized_usd"]],
                                model_usd=[format_usd(v) for v in misses["model_usd"]]),
                  hide_index=True, column_config={"time": "Candle (UTC)", "side": "Side", "realized_usd": "Realized",
-                                                 "model_usd": "Model", "miss": st.column_config.NumberColumn(
-                                                     "Miss", format="%.2f", help="Realized rank minus model rank, as "
-                                                     "a share of the candles: 1 = the biggest real candle, rated quietest")})
+                                                 "model_usd": "Model",
+                                                 "miss": st.column_config.NumberColumn("Miss", format="%.2f",
+                                                                                       help=miss_help)})
     with st.expander("How the per-candle score works"):
         st.markdown(METHOD)
     fit_section(market, realized, key, params, warmup)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from core.constants import DEFAULT_MEMORY
 from core.data.bundled import load_bundled
-from core.data.market import MarketData
 from core.grid import compute_aggregate, compute_heatmap, compute_profile
 from core.model import CALIBRATED_V2, REFERENCE_V1, ModelParams, model_params
 from tests.conftest import shared_path

@@ -440,7 +440,8 @@ def test_model_presets_reference_and_calibrated():
     assert model_params(REFERENCE_V1) == ModelParams()
     assert DEFAULT_PRESET == CALIBRATED_V2
     v2 = model_params(CALIBRATED_V2)
-    assert (v2.entry, v2.entry_points, v2.turnover_per_hour, v2.same_candle_share, v2.mmr) == ("range", 9, 0.1, 0.25, 0.005)
+    fitted = (v2.entry, v2.entry_points, v2.turnover_per_hour, v2.same_candle_share, v2.mmr)
+    assert fitted == ("range", 9, 0.1, 0.25, 0.005)
     lev = np.array([p[0] for p in v2.leverage_weights])
     assert len(lev) == 24 and (lev.min(), lev.max()) == (2, 125)
     assert set(PRESET_PROVENANCE) == set(MODEL_PRESETS)
