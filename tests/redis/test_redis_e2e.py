@@ -2,7 +2,7 @@
 served by the fakes) share one Redis.
 
 * 20 sessions on each replica open one live market over Streamlit's websocket protocol: exactly one
-  upstream fetch per endpoint in total (what one fetch of the market takes);
+  upstream fetch in total (what one fetch of the market and of its model-memory history takes);
 * both replicas restarted (new processes, empty local caches and disks): 20 sessions each are
   served from Redis with no upstream call;
 * Redis killed while sessions run: every page still draws; each replica says so in its log, no page
@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 
+from core.data.memory import memory_request
+from core.viewstate import View
 from tests.load.server import RunningApp, serve_app
 from tests.load.st_client import PageResult, open_page, run_async
 from tests.load.test_load import BYBIT_PATHS, assert_all_ok, expected_requests
@@ -36,6 +38,16 @@ MARKET = {"ex": "bybit", "tf": "5m", "lb": "3d"}
 DURING_OUTAGE = {"ex": "bybit", "tf": "15m", "lb": "7d"}  # not fetched before Redis dies
 AFTER_OUTAGE = {"ex": "okx", "tf": "1h", "lb": "24h"}
 REDIS_DOWN_LOG = "Shared cache (Redis) unavailable"
+
+
+def page_fetch(now: pd.Timestamp, exchange: str, timeframe: str, lookback: str) -> dict[str, int]:
+    """Requests one fetch of what a page of this market loads: the window, and the history before
+    it for the model's memory (the view's default days; ``core.data.memory``)."""
+    total = Counter(expected_requests(now, exchange, timeframe, lookback))
+    history = memory_request(timeframe, lookback, pd.Timedelta(days=View().mem))
+    if history is not None:
+        total.update(expected_requests(now, exchange, *history))
+    return dict(total)
 
 
 def upstream(apps: list[RunningApp]) -> dict[str, Counter[str]]:
@@ -115,7 +127,7 @@ def test_two_replicas_share_one_fetch_survive_a_restart_and_a_redis_outage(
 ) -> None:
     """One fetch for 2 x 20 sessions; none after both replicas restart; pages draw while Redis is down."""
     query = urlencode(MARKET)
-    one_fetch = expected_requests(now, "bybit", MARKET["tf"], MARKET["lb"])
+    one_fetch = page_fetch(now, "bybit", MARKET["tf"], MARKET["lb"])
 
     # 1. Two replicas, 20 sessions each, one market.
     first, apps = replicas("first")
