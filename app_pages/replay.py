@@ -22,8 +22,7 @@ ctx = page_context()
 loaded, market, view = ctx.loaded, ctx.market, ctx.view
 
 st.title(f"{ctx.coin} cascade replay")
-st.caption(f"{ctx.where} · {market.timeframe} candles · {market.candles.index[0]:%d %b %Y %H:%M} – "
-           f"{market.candles.index[-1]:%d %b %H:%M} UTC · watch where the model puts liquidation levels, "
+st.caption(f"{ctx.where} · {market.timeframe} candles · {ctx.span} · watch where the model puts liquidation levels, "
            f"and how a falling price sweeps them. **A model estimate**, not exchange data. Model: {ctx.model_label}.")
 REPLAY.show_notices()
 if view.src not in section.CRASHES:

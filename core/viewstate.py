@@ -183,6 +183,7 @@ class View:
     clip: float = 99.0
     zoom: float = 6.0
     hl: float = 20.0  # the heatmap's "Highlight" (0..100, right = brighter: core.grid.bands)
+    mem: int = 7  # model memory: days of history before the window the model runs on (issue 13)
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this view (only what differs from the default, to keep links short)."""
@@ -199,7 +200,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "hl": (0.0, 100.0)}
 VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()},
-                               **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()}}
+                               **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()},
+                               "mem": Number(0, 30, whole=True)}
 
 
 def parse_view(params: Query, default: View = View()) -> tuple[View, tuple[str, ...]]:

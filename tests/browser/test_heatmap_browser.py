@@ -12,7 +12,9 @@ from core.data.load import load_market
 from core.format import format_usd
 from core.grid import band_levels, compute_heatmap, display_grid
 from core.sensitivity_state import SensitivityState
+from core.viewstate import View
 from tests.browser.conftest import OUTPUT, wait_idle
+from ui.cache import memory_span
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +29,8 @@ PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 18, 22
 @pytest.fixture(scope="module")
 def grid():
     """The display grid the page shows for the sample under the default assumptions."""
-    market = load_market(symbol="BTC/USDT:USDT", timeframe="5m", lookback="3d", source="bundled", dataset="btc_2026-09")
+    market = load_market(symbol="BTC/USDT:USDT", timeframe="5m", lookback="3d", source="bundled", dataset="btc_2026-09",
+                         memory=memory_span(View().mem))  # as the page loads it (with the model's memory)
     return display_grid(compute_heatmap(market, SensitivityState().to_model(), price_bins=500))
 
 

@@ -7,12 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.conftest import http_ok, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).resolve().parent / "serve_fake.py"
@@ -54,28 +55,32 @@ class RunningApp:
 
 
 def _wait_healthy(proc: subprocess.Popen, url: str, stats_file: Path, log: Path) -> int:
-    """Wait (bounded) for the app's health check and the stats port; return the stats port."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    """Wait (bounded by START_TIMEOUT) until the app answers its health check; return the stats port.
+
+    The launcher publishes the stats port before it starts Streamlit, so a healthy app has one.
+    """
+
+    def ready() -> int | None:
         if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200 and stats_file.exists():
-                    return int(stats_file.read_text())
-        except OSError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the app server did not start:\n" + log.read_text(errors="replace")[-3000:])
+            raise RuntimeError("the app server exited:\n" + log.read_text(errors="replace")[-3000:])
+        return int(stats_file.read_text()) if http_ok(url + "/_stcore/health") and stats_file.exists() else None
+
+    try:
+        return wait_until(ready, START_TIMEOUT, "the app server's health check")
+    except TimeoutError as timeout:
+        proc.kill()
+        raise RuntimeError(f"{timeout}:\n" + log.read_text(errors="replace")[-3000:]) from None
 
 
 @contextmanager
-def serve_app(workdir: Path) -> Iterator[RunningApp]:
-    """Run the launcher with its cache directory and log in ``workdir``; always stopped on exit."""
+def serve_app(workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[RunningApp]:
+    """Run the launcher with its cache directory and log in ``workdir``; always stopped on exit.
+
+    ``env``: extra environment variables for the server (e.g. ``LIQMAP_REDIS_URL``, ``LIQMAP_FAKE_NOW``).
+    """
     port = free_port()
     stats_file, log = workdir / "stats_port", workdir / "server.log"
-    env = dict(os.environ, LIQMAP_CACHE_DIR=str(workdir / "cache"))
+    env = {**os.environ, **(env or {}), "LIQMAP_CACHE_DIR": str(workdir / "cache")}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, str(LAUNCHER), str(port), str(stats_file)], cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)

@@ -10,7 +10,9 @@ from core.data.load import load_market
 from core.format import format_usd
 from core.grid import band_levels, colour_tops, compute_heatmap, display_grid
 from core.sensitivity_state import SensitivityState
+from core.viewstate import View
 from tests.ui.test_app import picture, run_app
+from ui.cache import memory_span
 from ui.sections.heatmap import reported_view
 
 
@@ -21,7 +23,8 @@ def page():
 
 @pytest.fixture(scope="module")
 def grid():
-    market = load_market(symbol="BTC/USDT:USDT", timeframe="5m", lookback="3d", source="bundled", dataset="btc_2026-09")
+    market = load_market(symbol="BTC/USDT:USDT", timeframe="5m", lookback="3d", source="bundled", dataset="btc_2026-09",
+                         memory=memory_span(View().mem))  # as the page loads it (with the model's memory)
     return display_grid(compute_heatmap(market, SensitivityState().to_model(), price_bins=500))
 
 

@@ -142,6 +142,8 @@ def market_data(ctx: PageContext) -> None:
     """Price and open interest of the window (drawn on request: the chart library is not needed
     to read the heatmap, so the page does not load it up front), and how to read the page."""
     market = ctx.market
+    if market.window_start is not None:  # draw the window, not the model's memory before it
+        market = market.window(start=market.window_start)
     if st.toggle("Show the market data: price and open interest", key="heatmap_market_data"):
         st.altair_chart(market_chart(market, width=MARKET_WIDTH), width="content")
         st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
