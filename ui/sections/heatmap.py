@@ -146,7 +146,7 @@ def market_data(ctx: PageContext) -> None:
         market = market.window(start=market.window_start)
     if st.toggle("Show the market data: price and open interest", key="heatmap_market_data"):
         st.altair_chart(market_chart(market, width=MARKET_WIDTH), width="content")
-        st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
-                   "of them. " + (market.provenance or ""))
+    st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
+               "of them. " + (market.provenance or ""))
     with st.expander("How to read this"):
         st.markdown(HOW_TO_READ)
