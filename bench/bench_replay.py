@@ -79,7 +79,8 @@ def one_run(browser, url: str) -> dict[str, float]:
         if isinstance(payload, bytes) else None))
     try:
         page.goto(url + LINK)
-        page.wait_for_selector("[data-testid='stSliderThumbValue']", timeout=120_000)
+        # The replay's own time slider (the sidebar has sliders too, ready earlier).
+        page.wait_for_selector("[data-testid='stMain'] [data-testid='stSliderThumbValue']", timeout=120_000)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
         page.evaluate(WATCH)
         page.get_by_role("button", name="Play").click()
@@ -89,7 +90,9 @@ def one_run(browser, url: str) -> dict[str, float]:
         elapsed = time.perf_counter() - t0
         caption = page.evaluate("window.__caption")
         page.get_by_role("button", name="Pause").click()
-        server_ms = float(caption.split("frame drawn in ")[1].split(" ms")[0])
+        # The developer caption "frame drawn in N ms (median)" may be gone (then NaN).
+        server_ms = float(caption.split("frame drawn in ")[1].split(" ms")[0]) if "frame drawn in " in caption \
+            else float("nan")
         return {"shown_fps": FRAMES / elapsed, "sent_fps": (sent[0] - sent0) / elapsed, "server_ms": server_ms}
     finally:
         context.close()
@@ -117,6 +120,7 @@ def main(runs: int) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
     print(f"median of {runs}: {statistics.median(r['shown_fps'] for r in results):.2f} frames/s reached the "
           f"screen, {statistics.median(r['sent_fps'] for r in results):.2f} sent by the server, server frame "
           f"{statistics.median(r['server_ms'] for r in results):.0f} ms; the page asks for 5/s")

@@ -162,14 +162,19 @@ def period_flows(hm: Heatmap, t: int | None = None, max_bars: int = MAX_BARS) ->
 
 def _flow_rows(flows: pd.DataFrame) -> pd.DataFrame:
     """Bars of the liquidation panel: longs drawn downwards (negative), shorts upwards."""
-    parts = []
+    t0, t1 = _ms(flows["t0"]), _ms(flows["t1"])  # numpy throughout: this runs once per replay frame
+    when = flows["t0"].dt.strftime("%d %b %H:%M").to_numpy()
+    columns: dict[str, list] = {"t0": [], "t1": [], "side": [], "signed": [], "when": [], "amount": []}
     for side, column, sign in (("Longs", "long_usd", -1.0), ("Shorts", "short_usd", 1.0)):
-        f = flows[flows[column] > 0]
-        parts.append(pd.DataFrame({
-            "t0": _ms(f["t0"]), "t1": _ms(f["t1"]), "side": side, "signed": sign * f[column].to_numpy(),
-            "when": f["t0"].dt.strftime("%d %b %H:%M").to_numpy(), "amount": [format_usd(v) for v in f[column]],
-        }))
-    return pd.concat(parts, ignore_index=True)
+        usd = flows[column].to_numpy()
+        keep = usd > 0
+        columns["t0"].append(t0[keep])
+        columns["t1"].append(t1[keep])
+        columns["side"].append(np.full(int(keep.sum()), side, dtype=object))
+        columns["signed"].append(sign * usd[keep])
+        columns["when"].append(when[keep])
+        columns["amount"].append(np.array([format_usd(v) for v in usd[keep]], dtype=object))
+    return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
 
 
 def _volume_rows(flows: pd.DataFrame) -> pd.DataFrame:
