@@ -77,15 +77,17 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
         amount=[format_usd(v) for v in bars["usd"]],
     )
     kinds = ["Longs liquidated", "Shorts liquidated", "Longs not reached", "Shorts not reached"]
-    colour = alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[LONG_COLOR, SHORT_COLOR, KEPT_LONG, KEPT_SHORT]),
+    colour = alt.Color(field="kind", type="nominal",
+                       scale=alt.Scale(domain=kinds, range=[LONG_COLOR, SHORT_COLOR, KEPT_LONG, KEPT_SHORT]),
                        legend=alt.Legend(orient="bottom", title=None, columns=2))
     profile_bars = alt.Chart(bars).mark_bar().encode(
-        x=alt.X("sum(usd):Q", title="Liquidation levels, USD per band (model)",
+        x=alt.X(field="usd", aggregate="sum", type="quantitative", title="Liquidation levels, USD per band (model)",
                 axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=4, labelExpr=DOLLAR_LABEL)),
-        y=alt.Y("p0:Q", scale=y, axis=y_axis), y2="p1:Q",
-        color=colour, order=alt.Order("state:N", sort="descending"),
-        tooltip=[alt.Tooltip("band:N", title="Price band"), alt.Tooltip("kind:N", title="Levels"),
-                 alt.Tooltip("amount:N", title="USD (est.)")],
+        y=alt.Y(field="p0", type="quantitative", scale=y, axis=y_axis), y2=alt.Y2(field="p1"),
+        color=colour, order=alt.Order(field="state", type="nominal", sort="descending"),
+        tooltip=[alt.Tooltip(field="band", type="nominal", title="Price band"),
+                 alt.Tooltip(field="kind", type="nominal", title="Levels"),
+                 alt.Tooltip(field="amount", type="nominal", title="USD (est.)")],
     )
     marks = pd.DataFrame({
         "price": [result.start_price, result.final_price],
@@ -93,7 +95,8 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
         "colour": [PRICE_COLOR, STOP_COLOR],
     })
     rules = alt.Chart(marks).mark_rule(strokeDash=[5, 3], strokeWidth=1.2).encode(
-        y=alt.Y("price:Q", scale=y), color=alt.Color("colour:N", scale=None)
+        y=alt.Y(field="price", type="quantitative", scale=y),
+        color=alt.Color(field="colour", type="nominal", scale=None),
     )
     left = alt.layer(profile_bars, rules).properties(width=320, height=height,
                                                      title=alt.TitleParams("Levels swept", anchor="start", fontSize=13))
@@ -115,19 +118,25 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
     above = path["x"].to_numpy() % 2 == 0  # labels alternate above and below the path, so neighbours never collide
     path["above"] = np.where(big & above, path["label"], "")
     path["below"] = np.where(big & ~above, path["label"], "")
-    x = alt.X("x:Q", title="Start, the shock, then each round of forced orders",
+    x = alt.X(field="x", type="quantitative", title="Start, the shock, then each round of forced orders",
               scale=alt.Scale(domain=[-1.4, max(n - 1, 1) + 1.6], nice=False),
               axis=alt.Axis(values=list(range(-1, n)), labelFontSize=AXIS_FONT, grid=False,
                             labelExpr="datum.value < 0 ? 'start' : datum.value == 0 ? 'shock' : 'step ' + datum.value"))
-    base = alt.Chart(path).encode(x=x, y=alt.Y("price:Q", scale=y, axis=y_axis))
+    base = alt.Chart(path).encode(x=x, y=alt.Y(field="price", type="quantitative", scale=y, axis=y_axis))
     line = base.mark_line(color=PRICE_COLOR, interpolate="step-after", strokeWidth=1.6)
     dots = base.mark_point(filled=True, size=70, color=PRICE_COLOR, opacity=1).encode(
-        tooltip=[alt.Tooltip("label:N", title="What happens"), alt.Tooltip("price_txt:N", title="Price")]
+        tooltip=[alt.Tooltip(field="label", type="nominal", title="What happens"),
+                 alt.Tooltip(field="price_txt", type="nominal", title="Price")]
     )
-    text_above = base.mark_text(align="left", dx=8, dy=-10, fontSize=11, color="#d8d8d8").encode(text="above:N")
-    text_below = base.mark_text(align="left", dx=8, dy=13, fontSize=11, color="#d8d8d8").encode(text="below:N")
+    text_above = base.mark_text(align="left", dx=8, dy=-10, fontSize=11, color="#d8d8d8").encode(
+        text=alt.Text(field="above", type="nominal")
+    )
+    text_below = base.mark_text(align="left", dx=8, dy=13, fontSize=11, color="#d8d8d8").encode(
+        text=alt.Text(field="below", type="nominal")
+    )
     stop_text = alt.Chart(marks.iloc[1:]).mark_text(align="right", dy=-6, fontSize=11, color=STOP_COLOR).encode(
-        x=alt.value(440), y=alt.Y("price:Q", scale=y), text="label:N"
+        x=alt.value(440), y=alt.Y(field="price", type="quantitative", scale=y),
+        text=alt.Text(field="label", type="nominal"),
     )
     right = alt.layer(rules, line, dots, text_above, text_below, stop_text).properties(
         width=440, height=height, title=alt.TitleParams("Cascade path", anchor="start", fontSize=13)

@@ -24,11 +24,9 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 
-from core.data.memory import memory_request
-from core.viewstate import View
 from tests.load.server import RunningApp, serve_app
 from tests.load.st_client import PageResult, open_page, run_async
-from tests.load.test_load import BYBIT_PATHS, assert_all_ok, expected_requests
+from tests.load.test_load import BYBIT_PATHS, assert_all_ok, page_fetch
 from tests.redis.redis_server import RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]  # starts app servers: left out of --fast like tests/load
@@ -38,16 +36,6 @@ MARKET = {"ex": "bybit", "tf": "5m", "lb": "3d"}
 DURING_OUTAGE = {"ex": "bybit", "tf": "15m", "lb": "7d"}  # not fetched before Redis dies
 AFTER_OUTAGE = {"ex": "okx", "tf": "1h", "lb": "24h"}
 REDIS_DOWN_LOG = "Shared cache (Redis) unavailable"
-
-
-def page_fetch(now: pd.Timestamp, exchange: str, timeframe: str, lookback: str) -> dict[str, int]:
-    """Requests one fetch of what a page of this market loads: the window, and the history before
-    it for the model's memory (the view's default days; ``core.data.memory``)."""
-    total = Counter(expected_requests(now, exchange, timeframe, lookback))
-    history = memory_request(timeframe, lookback, pd.Timedelta(days=View().mem))
-    if history is not None:
-        total.update(expected_requests(now, exchange, *history))
-    return dict(total)
 
 
 def upstream(apps: list[RunningApp]) -> dict[str, Counter[str]]:
