@@ -21,6 +21,7 @@ import streamlit as st
 from core.cascade import detect_cascades
 from core.charts import render_raster
 from core.constants import TIMEFRAMES
+from core.data.coins import OFFLINE_COINS, list_coins
 from core.data.errors import DataUnavailable
 from core.data.files import FileImportError, load_files
 from core.data.load import fetch_order_book_depth, load_market
@@ -65,6 +66,32 @@ def finest_timeframe(market: MarketData) -> str | None:
     span = market.candles.index[-1] - market.candles.index[0]
     fits = [tf for tf, step in TIMEFRAMES.items() if step >= TIMEFRAMES[market.timeframe] and span / step < MAX_CANDLES]
     return fits[0] if fits else list(TIMEFRAMES)[-1]
+
+
+class _NoCoinList(Exception):
+    """The exchange's coin list could not be had (raised so that Streamlit does not cache it)."""
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _listed_coins(exchange: str) -> tuple[str, ...]:
+    coins, note = list_coins(exchange)
+    if note:
+        raise _NoCoinList(note)
+    return coins
+
+
+def coin_list(exchange: str) -> tuple[tuple[str, ...], str]:
+    """(coins, note): ``exchange``'s linear USDT perpetuals, busiest first, cached an hour; offline
+    the app's five coins and why (not cached here: core's circuit breaker keeps retries cheap)."""
+    try:
+        return _listed_coins(exchange), ""
+    except _NoCoinList as why:
+        return OFFLINE_COINS, str(why)
+
+
+def listed_coins(exchange: str) -> tuple[str, ...]:
+    """The coins ``exchange`` offers (``coin_list`` without the note): what a link is checked against."""
+    return coin_list(exchange)[0]
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner="Reading the files…")
