@@ -24,7 +24,8 @@ from core.constants import TIMEFRAMES
 from core.data.coins import OFFLINE_COINS, list_coins
 from core.data.errors import DataUnavailable
 from core.data.files import FileImportError, load_files
-from core.data.load import fetch_order_book_depth, load_market
+from core.data.depth import Depth
+from core.data.load import load_market, order_book_depth
 from core.data.market import MarketData
 from core.grid import Heatmap, compute_aggregate, compute_heatmap
 from core.model import ModelParams
@@ -110,12 +111,15 @@ def parse_market_files(key: tuple[tuple[str, str], ...], _files: Files) -> tuple
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def book_depth(exchanges: tuple[str, ...], symbol: str) -> float | None:
-    """Live order-book depth summed over the exchanges (None when any of them cannot be reached)."""
+def book_depth(exchanges: tuple[str, ...], symbol: str) -> Depth | None:
+    """Live order-book depth summed over the exchanges, with what the books showed (``Depth.note``:
+    "" when every book reached the band's edge); None when any of them cannot be reached."""
     try:
-        return float(sum(fetch_order_book_depth(ex, symbol) for ex in exchanges))
+        books = [order_book_depth(ex, symbol) for ex in exchanges]
     except DataUnavailable:
         return None
+    return Depth(usd=float(sum(b.usd for b in books)), seen_usd=float(sum(b.seen_usd for b in books)),
+                 reach=min(b.reach for b in books), note=" ".join(dict.fromkeys(b.note for b in books if b.note)))
 
 
 # ----------------------------------------------------------------------------------------------
