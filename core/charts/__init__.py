@@ -22,7 +22,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.charts.sensitivity": ("compared_heatmap_chart", "difference_cells", "difference_chart",
                                 "difference_legend", "difference_raster", "gradient_legend", "hover_cells",
                                 "profile_comparison_chart", "shared_legend", "shared_rasters", "signed_usd",
-                                "sweep_chart", "sweep_frame", "value_text"),
+                                "sweep_chart", "sweep_frame", "sweep_panels", "value_text"),
     "core.charts.accuracy": ("calibration_chart", "calibration_frame", "per_candle_chart", "per_candle_frame",
                              "raster_scales", "realized_layer", "realized_points", "score_reading",
                              "skipped_frame"),
