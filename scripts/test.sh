@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
-# Set up (first time) and run the whole test suite, browser tests included.
-# Installs requirements-dev.txt into .venv and Debian's chromium when it is missing.
+# Run the tests (sets up .venv from requirements-dev.txt first).
+#
+#   scripts/test.sh            EVERYTHING: unit, AppTest, browser (Debian's chromium, installed when
+#                              missing) and load tests. The README's command; CI (.ci/run) runs exactly this.
+#   scripts/test.sh --fast     the inner loop: everything except the `browser` and `load` markers
+#                              (-m "not browser and not load"), on 2 pytest-xdist workers; no Chromium.
+#                              About a minute and a half on an idle 2-core machine.
+#   scripts/test.sh [--fast] ARGS...   extra pytest arguments, e.g. `--fast tests/core -x`, `-k replay`.
+#
+# Markers come from the folders (tests/browser and tests/load mark their own tests), so a new
+# browser or load test is left out of --fast without anyone having to remember a marker.
+# The exit code is pytest's, except that "no tests collected" (pytest's 5) is a failure, and so is a
+# run in which no test passed (everything skipped or deselected): neither may turn CI green.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+fast=0
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--fast" ]; then fast=1; else args+=("$arg"); fi
+done
+
 scripts/setup.sh --dev
-if ! command -v chromium >/dev/null 2>&1; then
+if [ "$fast" -eq 1 ]; then
+  args=(-m "not browser and not load" -n 2 ${args[@]+"${args[@]}"})
+elif ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-exec .venv/bin/python -m pytest "$@"
+
+status=0
+LIQMAP_REQUIRE_A_PASS=1 .venv/bin/python -m pytest ${args[@]+"${args[@]}"} || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "scripts/test.sh: no test passed (pytest exit code 5: none collected, or all skipped or deselected): failing." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,4 +1,8 @@
-"""Real-browser fixtures: the app served on a free loopback port, and Debian's Chromium via Playwright."""
+"""Real-browser fixtures: the app served on a free loopback port, and Debian's Chromium via Playwright.
+
+Every test under tests/browser is marked ``browser`` here. Tests wait on conditions (Playwright's
+``expect``/``wait_for*`` and the helpers below), never for a fixed time.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,22 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import http_ok, wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "test-output" / "screenshots"
+CHART = "[data-testid='stVegaLiteChart']"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test collected under this folder ``browser`` (a conftest's hooks are per folder)."""
+    item.add_marker(pytest.mark.browser)
 
 
 def _free_port() -> int:
@@ -43,18 +53,19 @@ def app_url(tmp_path_factory):
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError("the app server exited")
+        return http_ok(url + "/_stcore/health")
+
+    try:
+        wait_until(healthy, 60, "the app server's health check")
+    except (TimeoutError, RuntimeError) as error:
         proc.kill()
         log.close()
-        pytest.fail("the app server did not start: " + (workdir / "server.log").read_text(errors="replace")[-2000:])
+        pytest.fail(f"the app server did not start ({error}): "
+                    + (workdir / "server.log").read_text(errors="replace")[-2000:])
     yield url
     proc.terminate()
     try:
@@ -89,8 +100,50 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator) and charts exist."""
+    """Wait until Streamlit has finished running the script (no running indicator), then for the
+    browser to paint a frame after it (two animation frames: layout and paint have happened)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+# Distinct colours in a sample of every ``step``-th pixel of the ``i``-th element matching ``sel``
+# (a chart canvas; 0 while it is missing). A blank chart has a handful, a painted heatmap hundreds.
+_COLOURS = """([sel, i, step]) => { const c = document.querySelectorAll(sel)[i];
+  if (!c || !c.width || !c.height) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();
+  for (let k = 0; k < d.length; k += 4 * step) seen.add(d[k] + ',' + d[k+1] + ',' + d[k+2]);
+  return seen.size; }"""
+# A cheap fingerprint of what the ``i``-th canvas shows (a hash of a pixel sample and its size).
+_FINGERPRINT = """([sel, i]) => { const c = document.querySelectorAll(sel)[i];
+  if (!c || !c.width || !c.height) return '';
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
+  for (let k = 0; k < d.length; k += 4 * 31) h = (Math.imul(h, 31) + d[k] * 65536 + d[k+1] * 256 + d[k+2]) | 0;
+  return c.width + 'x' + c.height + ':' + h; }"""
+
+
+def canvas_colours(page, selector: str, index: int, step: int = 97) -> int:
+    """How many distinct colours a pixel sample of the ``index``-th ``selector`` canvas holds."""
+    return page.evaluate(_COLOURS, [selector, index, step])
+
+
+def wait_painted(page, selector: str, index: int, more_than: int, step: int = 97, timeout: float = 30_000) -> None:
+    """Wait until the ``index``-th ``selector`` canvas shows more than ``more_than`` distinct colours."""
+    page.wait_for_function(f"([sel, i, step, n]) => ({_COLOURS})([sel, i, step]) > n",
+                           arg=[selector, index, step, more_than], polling=100, timeout=timeout)
+
+
+def canvas_fingerprint(page, selector: str, index: int) -> str:
+    """What the ``index``-th ``selector`` canvas shows now, as a short string ('' while it is missing)."""
+    return page.evaluate(_FINGERPRINT, [selector, index])
+
+
+def wait_repainted(page, selector: str, index: int, before: str, more_than: int = 50, timeout: float = 30_000) -> None:
+    """Wait until the ``index``-th ``selector`` canvas shows something other than ``before`` (a
+    fingerprint), painted with more than ``more_than`` colours (not a blank canvas mid-redraw)."""
+    page.wait_for_function(
+        f"([sel, i, before, n]) => {{ const now = ({_FINGERPRINT})([sel, i]);"
+        f" return now !== '' && now !== before && ({_COLOURS})([sel, i, 97]) > n; }}",
+        arg=[selector, index, before, more_than], polling=100, timeout=timeout)

@@ -97,5 +97,5 @@ def test_score_the_5_march_2024_crash(page, app_url):
     body = _body(page)
     assert "14.9%" in body and "1.49×" in body and "1,411 of 1,411" in body
     page.set_viewport_size(TALL)
-    page.wait_for_timeout(500)
+    wait_idle(page)  # re-laid out for the taller window and painted
     page.screenshot(path=str(OUTPUT / "accuracy_crash_2024_03_05.png"))

@@ -6,17 +6,26 @@ import re
 
 import pytest
 
-from tests.browser.conftest import OUTPUT, wait_idle
+from tests.browser.conftest import (
+    CHART,
+    OUTPUT,
+    canvas_colours,
+    canvas_fingerprint,
+    wait_idle,
+    wait_painted,
+    wait_repainted,
+)
 
 pytestmark = pytest.mark.browser
-
-CHART = "[data-testid='stVegaLiteChart']"
+CANVAS = f"{CHART} canvas"
 
 
 def _open(page, url: str) -> None:
+    """Open ``url`` and wait until the script has run and the heatmap is painted."""
     page.goto(url)
-    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    page.wait_for_selector(CANVAS, timeout=60_000)
     wait_idle(page)
+    wait_painted(page, CANVAS, 0, more_than=50)
 
 
 def test_heatmap_page_paints_and_hover_reads_a_cell(page, app_url):
@@ -24,18 +33,11 @@ def test_heatmap_page_paints_and_hover_reads_a_cell(page, app_url):
     _open(page, app_url + "/?src=btc_2026-09")
     assert page.get_by_text("BTC liquidation heatmap").is_visible()
     assert page.locator("[data-testid='stException']").count() == 0
-    canvas = page.locator(f"{CHART} canvas").first
+    canvas = page.locator(CANVAS).first
     box = canvas.bounding_box()
     assert box["width"] > 600 and box["height"] > 300
     # The painted image is not blank: sample pixels from the canvas.
-    colours = page.evaluate(
-        """(sel) => { const c = document.querySelector(sel); const ctx = c.getContext('2d');
-            const d = ctx.getImageData(0, 0, c.width, c.height).data; const seen = new Set();
-            for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] + ',' + d[i+1] + ',' + d[i+2]);
-            return seen.size; }""",
-        f"{CHART} canvas",
-    )
-    assert colours > 50
+    assert canvas_colours(page, CANVAS, 0) > 50
     page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10_000)
@@ -48,12 +50,12 @@ def test_heatmap_page_paints_and_hover_reads_a_cell(page, app_url):
 def test_a_control_changes_the_chart_and_the_link(page, app_url):
     """Choosing 'Shorts only' redraws the chart and puts the choice in the address bar."""
     _open(page, app_url + "/?src=btc_2026-09")
-    before = page.locator(f"{CHART} canvas").first.screenshot()
+    before, drawn = page.locator(CANVAS).first.screenshot(), canvas_fingerprint(page, CANVAS, 0)
     page.get_by_text("Shorts only").click()
     page.wait_for_url(re.compile(r"side=short"), timeout=20_000)
     wait_idle(page)
-    page.wait_for_timeout(500)
-    after = page.locator(f"{CHART} canvas").first.screenshot()
+    wait_repainted(page, CANVAS, 0, drawn)
+    after = page.locator(CANVAS).first.screenshot()
     assert before != after
     page.screenshot(path=str(OUTPUT / "heatmap_shorts.png"), full_page=True)
 

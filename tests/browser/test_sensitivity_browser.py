@@ -6,33 +6,38 @@ import re
 
 import pytest
 
-from tests.browser.conftest import OUTPUT, wait_idle
+from tests.browser.conftest import (
+    CHART,
+    OUTPUT,
+    canvas_colours,
+    canvas_fingerprint,
+    wait_idle,
+    wait_painted,
+    wait_repainted,
+)
 
 pytestmark = pytest.mark.browser
 
-CHART = "[data-testid='stVegaLiteChart']"
+CANVAS = f"{CHART} canvas"
 LINK = "/sensitivity?src=btc_2026-09"
+STEP = 61  # pixel sample step for counting colours (blank: 1 or 2 colours)
 
 
 def _open(page, app_url: str, path: str = LINK) -> None:
-    """Open the page straight from its link."""
+    """Open the page straight from its link; wait until the default and your picture are painted."""
     page.set_viewport_size({"width": 1500, "height": 2600})
     page.goto(app_url + path)  # its three pictures are canvases: default, yours, difference
     page.get_by_text("What this page shows").wait_for(timeout=60_000)
-    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    page.wait_for_selector(CANVAS, timeout=60_000)
     wait_idle(page)
-    page.wait_for_timeout(500)
+    page.wait_for_function("sel => document.querySelectorAll(sel).length >= 3", arg=CANVAS, timeout=30_000)
+    for index in (0, 1):
+        wait_painted(page, CANVAS, index, more_than=50, step=STEP)
 
 
 def _colours(page, index: int) -> int:
     """How many distinct colours a sample of chart ``index``'s canvas holds (blank: 1 or 2)."""
-    return page.evaluate(
-        """([sel, i]) => { const c = document.querySelectorAll(sel)[i]; const ctx = c.getContext('2d');
-            const d = ctx.getImageData(0, 0, c.width, c.height).data; const seen = new Set();
-            for (let k = 0; k < d.length; k += 4 * 61) seen.add(d[k] + ',' + d[k+1] + ',' + d[k+2]);
-            return seen.size; }""",
-        [f"{CHART} canvas", index],
-    )
+    return canvas_colours(page, CANVAS, index, step=STEP)
 
 
 def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url):
@@ -40,7 +45,7 @@ def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url)
     _open(page, app_url)
     assert page.get_by_role("heading", name="Leverage sensitivity").is_visible()
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator(f"{CHART} canvas").count() == 3 and page.locator(CHART).count() >= 7
+    assert page.locator(CANVAS).count() == 3 and page.locator(CHART).count() >= 7
     assert _colours(page, 0) > 50 and _colours(page, 1) > 50  # default and yours
     assert page.locator("[data-testid='stMetric']").count() == 9
     page.screenshot(path=str(OUTPUT / "sensitivity_default.png"), full_page=True)
@@ -49,14 +54,14 @@ def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url)
 def test_moving_a_slider_changes_the_picture_and_the_link(page, app_url):
     """Pushing the 100x weight to the top redraws 'Your assumptions' and writes w100 into the link."""
     _open(page, app_url)
-    yours = page.locator(f"{CHART} canvas").nth(1)
-    before = yours.screenshot()
+    yours = page.locator(CANVAS).nth(1)
+    before, drawn = yours.screenshot(), canvas_fingerprint(page, CANVAS, 1)
     thumb = page.get_by_role("slider", name="100x leverage (weight)")
     thumb.focus()
     thumb.press("End")
     page.wait_for_url(re.compile(r"w100=100"), timeout=20_000)
     wait_idle(page)
-    page.wait_for_timeout(800)
+    wait_repainted(page, CANVAS, 1, drawn)
     assert page.locator("[data-testid='stException']").count() == 0
     assert yours.screenshot() != before
     assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Custom (your own settings)"
@@ -68,5 +73,5 @@ def test_a_preset_link_opens_with_its_sliders(page, app_url):
     _open(page, app_url, LINK + "&preset=degen")
     assert page.get_by_role("slider", name="50x leverage (weight)").input_value() == "35"
     assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Degen (high leverage)"
-    assert _colours(page, 2) > 20  # the difference view is not empty
+    wait_painted(page, CANVAS, 2, more_than=20, step=STEP)  # the difference view is not empty
     page.screenshot(path=str(OUTPUT / "sensitivity_degen.png"), full_page=True)

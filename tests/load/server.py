@@ -7,12 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.conftest import http_ok, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).resolve().parent / "serve_fake.py"
@@ -54,20 +55,21 @@ class RunningApp:
 
 
 def _wait_healthy(proc: subprocess.Popen, url: str, stats_file: Path, log: Path) -> int:
-    """Wait (bounded) for the app's health check and the stats port; return the stats port."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    """Wait (bounded by START_TIMEOUT) until the app answers its health check; return the stats port.
+
+    The launcher publishes the stats port before it starts Streamlit, so a healthy app has one.
+    """
+
+    def ready() -> int | None:
         if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200 and stats_file.exists():
-                    return int(stats_file.read_text())
-        except OSError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the app server did not start:\n" + log.read_text(errors="replace")[-3000:])
+            raise RuntimeError("the app server exited:\n" + log.read_text(errors="replace")[-3000:])
+        return int(stats_file.read_text()) if http_ok(url + "/_stcore/health") and stats_file.exists() else None
+
+    try:
+        return wait_until(ready, START_TIMEOUT, "the app server's health check")
+    except TimeoutError as timeout:
+        proc.kill()
+        raise RuntimeError(f"{timeout}:\n" + log.read_text(errors="replace")[-3000:]) from None
 
 
 @contextmanager
