@@ -14,6 +14,7 @@ from ui.badges import fallback_notice, source_badge
 from ui.context import publish
 from ui.data import load_view
 from ui.guard import run_page
+from ui.layout import fit_charts
 from ui.sections import assumptions
 from ui.sidebar import market_sidebar
 from ui.state import MODEL, VIEW
@@ -33,6 +34,7 @@ PAGES = [
     st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]
 
+fit_charts()  # on a phone, charts wider than the screen shrink to fit it (every page)
 VIEW.seed_from_url()
 VIEW.restore()
 market_sidebar()

@@ -12,6 +12,7 @@ from core.format import format_price
 from core.viewstate import LIVE
 from ui.cache import book_depth, heatmap, replay_setup
 from ui.context import page_context
+from ui.layout import compact_top
 from ui.sections import replay as section
 from ui.state import REPLAY
 
@@ -20,6 +21,7 @@ REPLAY.restore()
 ctx = page_context()
 loaded, market, view = ctx.loaded, ctx.market, ctx.view
 
+compact_top()
 st.title(f"{ctx.coin} cascade replay")
 st.caption(f"{ctx.where} · {market.timeframe} candles · {ctx.span} · **a model estimate**, not exchange data · "
            f"model: {ctx.model_label}")

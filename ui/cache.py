@@ -36,6 +36,7 @@ from core.grid import sweep
 from core.viewstate import MAX_CANDLES
 
 PRICE_BINS = 500
+REPLAY_MAP_HEIGHT = 330  # px: the replay's heatmap and its Play button fit a 1440x900 screen together
 Files = tuple[tuple[str, bytes], ...]
 DataIds = tuple[str, ...]
 
@@ -190,5 +191,5 @@ def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, fl
     """Per data and view: detected cascades, the replay's fixed layout and its chart template."""
     cascades = detect_cascades(_hm, top=5)
     vmax = render_raster(_hm, "both", clip, price_range).vmax
-    layout = replay_layout(_hm, price_range, vmax, cascades)
+    layout = replay_layout(_hm, price_range, vmax, cascades, height=REPLAY_MAP_HEIGHT)
     return cascades, layout, replay_template(layout)

@@ -127,7 +127,7 @@ def test_preset_sets_the_sliders_and_reset_restores_the_default():
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert sliders(at) == {5: 2, 10: 8, 25: 25, 50: 35, 100: 30}
     assert url(at)["preset"] == "degen"
-    assert "+0%" not in metrics(at)["Longs within −2%"]
+    assert "+0%" not in metrics(at)["Longs −2%"]
     at.selectbox(key="sensitivity_preset").set_value("Short-heavy").run()
     assert at.slider(key="sensitivity_sls").value == pytest.approx(0.35)
     assert sliders(at) == SensitivityState().weights
@@ -168,7 +168,7 @@ def test_long_share_one_leaves_no_short_levels():
     at = open_page(src=SAMPLE)
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     m = metrics(at)
-    assert m["Shorts within +2%"] == m["Shorts within +5%"] == m["Shorts within +10%"] == "$0"
+    assert m["Shorts +2%"] == m["Shorts +5%"] == m["Shorts +10%"] == "$0"
     assert m["Nearest big cluster above"] == "none" and m["Longs' share of USD within ±5%"] == "100%"
 
 

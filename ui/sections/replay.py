@@ -183,15 +183,15 @@ def crash_offer() -> None:
 
 def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
     """Play/pause, one candle back/forward, speed, quick jumps; returns candles to advance per frame."""
-    c1, c2, c3, c4 = st.columns([1.1, 1, 1, 3.5], vertical_alignment="bottom")
-    c1.button("Pause" if playing else "Play", key="replay_play", type="primary",
-              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
-              width="stretch")
-    c2.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
-              disabled=playing, width="stretch")
-    c3.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_click=_nudge, args=(hm.times, 1),
-              disabled=playing, width="stretch")
-    c4.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button("Pause" if playing else "Play", key="replay_play", type="primary",
+               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
+               width=110)
+    row.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
+               disabled=playing, help="One candle back")
+    row.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_click=_nudge, args=(hm.times, 1),
+               disabled=playing, help="One candle forward")
+    row.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
                          key=REPLAY.key("speed"), required=True, label_visibility="collapsed",
                          help="Market time played per second")
     advance = frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)

@@ -57,9 +57,10 @@ def metrics(deltas: pd.DataFrame) -> None:
                 same = format_usd(row["b"]) == format_usd(row["a"])  # no change at the precision shown
                 change = "no change" if same else f"{signed_usd(row['delta'])}" + (
                     f" ({row['delta_pct']:+.0f}%)" if pd.notna(row["delta_pct"]) else "")
-                box.metric(f"{side.title()}s within {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
+                box.metric(f"{side.title()}s {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
                            delta_arrow="off" if same else "auto",
-                           help=f"Estimated {side} USD a {pct}% {'fall' if side == 'long' else 'rise'} would liquidate "
+                           help=f"{side.title()}s within {sign}{pct}% of the price: estimated {side} USD a {pct}% "
+                                f"{'fall' if side == 'long' else 'rise'} would liquidate "
                                 f"(default model: {format_usd(row['a'])}).")
     c1, c2, c3 = st.columns(3)
     for box, side in ((c1, "above"), (c2, "below")):
