@@ -15,7 +15,7 @@ from tests.browser.conftest import CHART, OUTPUT, wait_idle
 
 pytestmark = pytest.mark.browser
 
-THUMB = "[data-testid='stSliderThumbValue']"
+THUMB = "[data-testid='stMain'] [data-testid='stSliderThumbValue']"  # the replay's (the sidebar has sliders too)
 LINK = "?src=btc_2026-02_crash&tf=5m&lb=3d"
 CANDLE = timedelta(minutes=5)
 PLAYED_FRAMES = 4  # distinct frames the replay must show while playing
@@ -56,14 +56,14 @@ def test_play_moves_the_replay_and_the_chart(page, app_url):
     chart = page.locator(CHART).first
     before = chart.screenshot()
     page.evaluate(WATCH_MOMENTS)
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=30_000)
     expect(thumb).to_have_text(re.compile(r"^Wed 4 Feb"), timeout=30_000)  # restarted from the window's start
     page.wait_for_function("n => window.__moments.size > n", arg=PLAYED_FRAMES, timeout=60_000)
     assert chart.screenshot() != before
     page.screenshot(path=str(OUTPUT / "replay_playing.png"))
     page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
     wait_idle(page)
     paused = thumb.inner_text()
     # Stopped: the step button is enabled again (it is disabled while playing), and a step forward,
