@@ -87,6 +87,8 @@ def world(tmp_path) -> Iterator[World]:
         yield World(fakes, clock, services)
     finally:
         set_default_services(previous)
+        st.cache_data.clear()  # e.g. the fakes' coin lists must not reach the next test
+        st.cache_resource.clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -308,3 +310,29 @@ def test_all_exchanges_down_shows_the_bundled_sample_once(world):
     assert len(said) == 1 and not warnings(at), said
     for name in ("Binance", "Bybit", "OKX"):
         assert name in said[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Coins
+
+
+def test_coin_box_offers_the_exchanges_coins_busiest_first_and_checks_the_link(world):
+    """Live: the Coin box lists Bybit's USDT perpetuals by 24h traded value (ETH before BTC); a link
+    naming a coin Bybit does not list falls back to BTC with a plain notice."""
+    at = open_app(ex="bybit")
+    assert_page_intact(at, "bybit")
+    assert list(at.selectbox(key="sidebar_sym").options) == ["ETH perpetual (USDT)", "BTC perpetual (USDT)"]
+    at = open_app(ex="bybit", sym="ethusdt")
+    assert at.selectbox(key="sidebar_sym").value == "ETH/USDT:USDT" and badge(at) == "Live"
+    at = open_app(ex="bybit", sym="SOL/USDT:USDT")
+    assert at.selectbox(key="sidebar_sym").value == "BTC/USDT:USDT"
+    assert any("Ignored sym='SOL?USDT?USDT'" in w and "not a coin this exchange lists" in w for w in warnings(at))
+
+
+def test_a_sample_shows_its_own_market_not_the_exchange_and_coin_boxes(world):
+    """A recorded sample hides the Exchange and Coin boxes and says what it is in plain words."""
+    at = open_app(src="btc_2026-09")
+    labels = [s.label for s in at.sidebar.selectbox]
+    assert "Exchange" not in labels and "Coin" not in labels
+    assert any("Recorded data: BTC price from bitFlyer (in USD) with OKX open interest" in c.value
+               for c in at.sidebar.caption)
