@@ -8,8 +8,11 @@ from core.cascade import CASCADE_RULE
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS
 from core.data.bundled import BUNDLED
 from core.accuracy import SCORE_METHOD
+from ui.context import page_context
+from ui.sections import truth
 
 st.title("How it works")
+st.caption(f"Model shown on the other pages: **{page_context().model_label}** (sidebar).")
 st.markdown(
     """
 No exchange publishes where open positions would be liquidated. Every liquidation heatmap — ours,
@@ -82,6 +85,10 @@ st.markdown(
 
 st.header("How cascades are found")
 st.markdown(CASCADE_RULE.removeprefix("How cascades are found. "))
+
+truth.per_candle_method()
+truth.model_v2()
+truth.magnets()
 
 st.header("How accuracy is scored")
 st.markdown(

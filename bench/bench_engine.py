@@ -4,6 +4,9 @@ Run from the repo root:  python bench/bench_engine.py [--runs 7] [--ref-candles 
 
 (a) the bundled real datasets at 1m, 500 price bands;
 (b) a synthetic 30-day 1m market (43,200 candles, price and open interest random walks), 500 bands;
+(b2) the same 43,200 candles under the calibrated preset v2 (9 entries x 24 leverages, turnover:
+    a level set every candle; ``level_resolution`` 0.001 thins entries on narrow 1m candles) and
+    v2 exact (``level_resolution`` 0: 216 levels per candle and side);
 (c) the what-if cascade (core.cascade.simulate_cascade, sqrt impact, a -3% shock) on the last
     liquidation map of the bundled Feb 2026 crash (5m, 500 bands): median of 30 runs.
 
@@ -36,7 +39,7 @@ from core.cascade import depth_from_volume, simulate_cascade  # noqa: E402
 from core.data.bundled import BUNDLED, load_bundled  # noqa: E402
 from core.data.market import MarketData  # noqa: E402
 from core.grid import compute_heatmap  # noqa: E402
-from core.model import ModelParams  # noqa: E402
+from core.model import CALIBRATED_V2, ModelParams, model_params  # noqa: E402
 from tests.core.grid.test_grid import reference_heatmap  # noqa: E402
 
 BANDS = 500
@@ -121,6 +124,13 @@ def main() -> None:
         "  the reference is not run on 43,200 candles: its cost grows with levels x lifetime "
         "(roughly N^2 here), hours rather than seconds"
     )
+    print("\n(b2) the same 43,200 candles, calibrated preset v2")
+    v2 = model_params(CALIBRATED_V2)
+    cases = (("v2 (preset, level_resolution 0.001)", v2), ("v2 exact (level_resolution 0)", replace(v2, level_resolution=0.0)))
+    for label, p in cases:
+        runs_v2 = max(3, args.runs // 2)
+        med, runs = time_engine(market, p, runs_v2)
+        print(f"  {label:38s} engine {med * 1e3:7.1f} ms median, {min(runs) * 1e3:.1f} ms best of {runs_v2}")
     print("\n(c) what-if cascade on the last map of btc_2026-02_crash (5m, 500 bands), -3% shock, sqrt impact")
     crash = compute_heatmap(load_bundled("btc_2026-02_crash", "5m"), params, price_bins=BANDS)
     profile, depth = crash.profile(-1), depth_from_volume(crash)

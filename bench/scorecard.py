@@ -1,4 +1,4 @@
-"""The per-candle scorecard of the default model on real data, and the magnets test.
+"""The per-candle scorecard of reference v1 and the calibrated v2 on real data, and the magnets test.
 
     python bench/scorecard.py            (from the repo root; reads ../shared/data in place)
 
@@ -11,6 +11,9 @@
 2. The 2026-02 crash at 1m (../shared/data/btc_2026-02_crash: Binance perpetual 1m candles and
    Binance open interest): the model's liquidated USD summed per hour against the hourly realized
    liquidations of the same hours (warm-up 6 hours: the sample is three days long).
+Each for reference model v1 (``ModelParams()``) and the calibrated preset "Calibrated (v2)"
+(``core.model.presets``), with the move x OI and uniform baselines; fit = first 60% of the scored
+hours, held-out = last 40% (the dates are printed with each part).
 3. Magnets (issue 13, item 5) on the three-month 1h heatmap: the larger cluster within +-10% against
    the smaller one and against a control level at the same distance on the other side, horizon one
    week, every hour after the warm-up and one hour a day (less dependent), 95% Wilson intervals.
@@ -41,7 +44,7 @@ from core.accuracy.per_candle import (  # noqa: E402
 from core.accuracy.realized_candles import read_candle_file  # noqa: E402
 from core.data.market import MarketData, align_open_interest  # noqa: E402
 from core.grid import compute_heatmap  # noqa: E402
-from core.model import ModelParams  # noqa: E402
+from core.model import CALIBRATED_V2, REFERENCE_V1, ModelParams, model_params  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 HOURLY = DATA / "btc_2025-12_2026-02_hourly"
@@ -106,13 +109,13 @@ def print_magnets(title: str, res: MagnetResult) -> None:
               f"  (same-candle ties {race.ties}, neither reached {race.unresolved})")
 
 
-def three_months(params: ModelParams, oi_source: str) -> tuple[MarketData, object]:
+def three_months(params: ModelParams, oi_source: str, name: str) -> tuple[MarketData, object]:
     market, realized = hourly_market(oi_source)
     heatmap = compute_heatmap(market, params, price_bins=1000)
     oi = market.open_interest.to_numpy(dtype="float64")
     label = "Binance 5m OI at each close" if oi_source == "binance" else "the hourly file's oi_close (CoinGlass)"
     card = score_heatmap(heatmap, realized, oi)
-    print_card(f"Three months 1h, model v1, OI = {label}: all scored hours", card)
+    print_card(f"Three months 1h, {name}, OI = {label}: all scored hours", card)
     per = realized.reindex(heatmap.times)
     mask = scored_mask(heatmap.times, per["long_usd"].fillna(0).to_numpy(), per["short_usd"].fillna(0).to_numpy())
     fit, held = time_split(mask)
@@ -121,7 +124,7 @@ def three_months(params: ModelParams, oi_source: str) -> tuple[MarketData, objec
     return market, heatmap
 
 
-def crash(params: ModelParams) -> None:
+def crash(params: ModelParams, name: str) -> None:
     market = crash_market()
     heatmap = compute_heatmap(market, params, price_bins=500)
     hours = pd.DatetimeIndex(heatmap.times).floor("1h")
@@ -137,23 +140,33 @@ def crash(params: ModelParams) -> None:
                             rel["long_usd"].fillna(0).to_numpy(), rel["short_usd"].fillna(0).to_numpy(),
                             hourly["close"].to_numpy(), hourly["high"].to_numpy(), hourly["low"].to_numpy(),
                             hourly["oi"].to_numpy(), warmup=pd.Timedelta(hours=6))
-    print_card("2026-02 crash: model v1 at 1m (Binance perp + Binance OI), summed per hour, vs hourly realized "
+    print_card(f"2026-02 crash: {name} at 1m (Binance perp + Binance OI), summed per hour, vs hourly realized "
                "(warm-up 6 h)", card)
 
 
-def main() -> None:
-    params = ModelParams()
-    t0 = time.perf_counter()
-    print("Per-candle scorecard, reference model v1 (ModelParams() defaults).")
-    _, heatmap = three_months(params, "binance")
-    three_months(params, "file")
-    crash(params)
+def magnets(heatmap, name: str) -> None:
+    """The magnets races on one three-month heatmap, every hour and one hour a day."""
     warm = int(np.searchsorted(heatmap.times, heatmap.times[0] + DEFAULT_WARMUP))
-    print_magnets("Magnets, three months 1h, model v1, every hour after the warm-up (overlapping: CI too narrow)",
+    print_magnets(f"Magnets, three months 1h, {name}, every hour after the warm-up (overlapping: CI too narrow)",
                   magnet_test_heatmap(heatmap, window=0.10, horizon=168, step=1, start=warm))
-    print_magnets("Magnets, the same, one hour a day (00:00 UTC after the warm-up)",
+    print_magnets(f"Magnets, {name}, one hour a day (00:00 UTC after the warm-up)",
                   magnet_test_heatmap(heatmap, window=0.10, horizon=168, step=24,
                                       start=warm + int((24 - heatmap.times[warm].hour) % 24)))
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    models = {REFERENCE_V1: ModelParams(), CALIBRATED_V2: model_params(CALIBRATED_V2)}
+    assert models[REFERENCE_V1] == model_params(REFERENCE_V1)
+    print("Per-candle scorecard: reference model v1 (ModelParams() defaults) and the calibrated preset v2.")
+    heatmaps = {}
+    for name, params in models.items():
+        three_months(params, "file", name)
+        _, heatmaps[name] = three_months(params, "binance", name)
+    for name, params in models.items():
+        crash(params, name)
+    for name, heatmap in heatmaps.items():  # on the Binance-OI maps (what the app computes live)
+        magnets(heatmap, name)
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 

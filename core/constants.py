@@ -52,6 +52,9 @@ DEFAULT_LEVERAGE_WEIGHTS: dict[int, float] = {5: 0.10, 10: 0.30, 25: 0.30, 50: 0
 LEVERAGE_TIERS: tuple[int, ...] = tuple(DEFAULT_LEVERAGE_WEIGHTS)
 DEFAULT_LONG_SHARE = 0.5
 DEFAULT_MMR = 0.005
+# Model memory: history before the displayed window the model runs on (issue 13). With the
+# calibrated model's 10%/h turnover a position from 7 days back keeps 0.9**168 ~ 2e-8 of itself.
+DEFAULT_MEMORY = pd.Timedelta(days=7)
 
 # Most candles one view may hold: 7 days of 1m candles; longer windows need a coarser timeframe.
 MAX_CANDLES = 10_080

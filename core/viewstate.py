@@ -200,6 +200,7 @@ class View:
     side: str = "both"
     clip: float = 99.0
     zoom: float = 6.0
+    mem: int = 7  # model memory: days of history before the window the model runs on (issue 13)
 
     def to_params(self) -> dict[str, str]:
         """Query parameters for this view (only what differs from the default, to keep links short)."""
@@ -215,7 +216,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0)}
 VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()}, "sym": Symbol(),
-                               **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()}}
+                               **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()},
+                               "mem": Number(0, 30, whole=True)}
 CoinList = Callable[[str], Sequence[str]]
 
 

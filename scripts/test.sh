@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run the tests (sets up .venv from requirements-dev.txt first).
 #
-#   scripts/test.sh            EVERYTHING: unit, AppTest, browser (Debian's chromium, installed when
+#   scripts/test.sh            EVERYTHING: unit, AppTest, Redis, browser (Debian's chromium, installed when
 #                              missing) and load tests. The README's command; CI (.ci/run) runs exactly this.
 #   scripts/test.sh --fast     the inner loop: everything except the `browser` and `load` markers
 #                              (-m "not browser and not load"), on 2 pytest-xdist workers; no Chromium.
 #                              About a minute and a half on an idle 2-core machine.
 #   scripts/test.sh [--fast] ARGS...   extra pytest arguments, e.g. `--fast tests/core -x`, `-k replay`.
+# Both install Debian's redis-server when missing (tests/redis starts its own on a free loopback port).
 #
 # Markers come from the folders (tests/browser and tests/load mark their own tests), so a new
 # browser or load test is left out of --fast without anyone having to remember a marker.
@@ -22,11 +23,16 @@ for arg in "$@"; do
 done
 
 scripts/setup.sh --dev
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "Installing Debian's redis-server for the Redis tests..."
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
 if [ "$fast" -eq 1 ]; then
   args=(-m "not browser and not load" -n 2 ${args[@]+"${args[@]}"})
 elif ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests..."
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi

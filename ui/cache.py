@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from typing import Sequence
 
 import pandas as pd
@@ -32,6 +33,8 @@ from core.model import ModelParams
 from core.accuracy import normalize_symbol, read_realized
 from core.charts import replay_layout, replay_template
 from core.accuracy import Score, score_against_realized
+from core.accuracy.calibrate import CalibrationResult, calibrate
+from core.accuracy.realized_candles import market_from_candle_file, read_candle_file
 from core.grid import sweep
 from core.viewstate import MAX_CANDLES
 
@@ -56,9 +59,16 @@ def digest(data: bytes) -> str:
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def bundled_market(dataset: str, sym: str, tf: str, lb: str) -> MarketData:
-    """A bundled dataset at a timeframe and lookback (all validated values)."""
-    return load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset)
+def bundled_market(dataset: str, sym: str, tf: str, lb: str, mem: int = 0) -> MarketData:
+    """A bundled dataset at a timeframe and lookback (all validated values), with up to ``mem`` days
+    of history before the window as the model's memory."""
+    return load_market(symbol=sym, timeframe=tf, lookback=lb, source="bundled", dataset=dataset,
+                       memory=memory_span(mem))
+
+
+def memory_span(days: int) -> pd.Timedelta | None:
+    """The model memory of ``days`` (None for 0)."""
+    return pd.Timedelta(days=days) if days > 0 else None
 
 
 def finest_timeframe(market: MarketData) -> str | None:
@@ -150,6 +160,27 @@ def realized_for(key: str, symbol: str, _frame: pd.DataFrame) -> pd.DataFrame:
         notes.append(f"{n_other:,} liquidation(s) of other symbols left out")
     frame.attrs["notes"] = notes
     return frame
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def read_candle_upload(key: str, name: str, _data: bytes) -> tuple[pd.DataFrame | None, MarketData | None, str | None]:
+    """A per-candle liquidation file (CoinGlass style; ``key`` its content hash): (realized per candle,
+    the market it carries when it has candles and open interest, error)."""
+    try:
+        frame = read_candle_file(_data, name)
+    except FileImportError as err:
+        return None, None, str(err)
+    market = market_from_candle_file(frame, provenance=f"{name} (its own candles and open interest)")
+    if market is not None:
+        market = replace(market, data_id=f"upload:{key}")
+    return frame[["long_usd", "short_usd"]], market, None
+
+
+@st.cache_data(ttl=1800, max_entries=4, show_spinner="Fitting the model to this period (a few seconds)…")
+def calibration(ids: DataIds, params: ModelParams, realized_key: str, warmup: pd.Timedelta,
+                _market: MarketData, _realized: pd.DataFrame) -> CalibrationResult:
+    """``core.accuracy.calibrate`` on data ``ids`` and a realized per-candle file (``realized_key``)."""
+    return calibrate(_market, _realized, base=params, warmup=warmup)
 
 
 @st.cache_data(ttl=600, max_entries=8, show_spinner="Scoring the map…")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 import streamlit as st
 
 from core.constants import ALL_EXCHANGES
@@ -56,9 +58,15 @@ class PageContext:
 
     @property
     def span(self) -> str:
-        """"05 Feb 21:00 – 06 Feb 03:00 UTC": the window's first and last candle."""
-        idx = self.market.candles.index
-        return f"{idx[0]:%d %b %H:%M} – {idx[-1]:%d %b %H:%M} UTC"
+        """"05 Feb 21:00 – 06 Feb 03:00 UTC, model memory 7.0 days": the window's first and last
+        candle, and the history before it the model ran on (when there is any)."""
+        idx = self.market.window_candles.index
+        text = f"{idx[0]:%d %b %H:%M} – {idx[-1]:%d %b %H:%M} UTC"
+        memory = self.market.memory
+        if memory > pd.Timedelta(0):
+            hours = memory.total_seconds() / 3600
+            text += f", model memory {hours / 24:.1f} days" if hours >= 48 else f", model memory {hours:.0f} h"
+        return text
 
 
 def publish(loaded: Loaded) -> None:

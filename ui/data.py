@@ -15,7 +15,7 @@ from core.data.bundled import DEFAULT_DATASET
 from core.data.load import load_all_exchanges, load_market
 from core.data.market import MarketData
 from core.viewstate import LIVE, UPLOAD, View
-from ui.cache import DataIds, bundled_market, data_ids
+from ui.cache import DataIds, bundled_market, data_ids, memory_span
 
 UPLOADED = "upload_market"  # session key of the parsed upload in use
 
@@ -47,15 +47,17 @@ def _progress_bar():
     return bar, report
 
 
-def _live(ex: str, sym: str, tf: str, lb: str, progress) -> Loaded:
-    """Live data of one exchange or all of them (the bundled sample when none can be reached)."""
+def _live(ex: str, sym: str, tf: str, lb: str, progress, mem: int = 0) -> Loaded:
+    """Live data of one exchange or all of them (the bundled sample when none can be reached), with
+    ``mem`` days of model memory."""
     if ex == ALL_EXCHANGES:
-        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress)
+        markets, missing = load_all_exchanges(sym, tf, lb, source="auto", progress=progress, memory=memory_span(mem))
         if not markets:
-            fallback = bundled_market(DEFAULT_DATASET, sym, tf, lb)
+            fallback = bundled_market(DEFAULT_DATASET, sym, tf, lb, mem)
             return Loaded((fallback.with_notes("No exchange could be reached: showing the bundled sample."),), tuple(missing))
         return Loaded(tuple(markets), tuple(missing))
-    return Loaded((load_market(exchange=ex, symbol=sym, timeframe=tf, lookback=lb, source="auto", progress=progress),))
+    return Loaded((load_market(exchange=ex, symbol=sym, timeframe=tf, lookback=lb, source="auto", progress=progress,
+                               memory=memory_span(mem)),))
 
 
 def load_view(view: View) -> Loaded:
@@ -65,14 +67,14 @@ def load_view(view: View) -> Loaded:
         if uploaded is not None:
             return Loaded((uploaded,))
         st.info("No files uploaded yet: showing the bundled sample. Upload Binance files on the *Import & accuracy* page.")
-        return Loaded((bundled_market(DEFAULT_DATASET, view.sym, view.tf, view.lb),))
+        return Loaded((bundled_market(DEFAULT_DATASET, view.sym, view.tf, view.lb, view.mem),))
     if view.src == LIVE:
         bar, report = _progress_bar()
         try:
-            return _live(view.ex, view.sym, view.tf, view.lb, report)
+            return _live(view.ex, view.sym, view.tf, view.lb, report, view.mem)
         finally:
             bar.empty()
-    return Loaded((bundled_market(view.src, view.sym, view.tf, view.lb),))
+    return Loaded((bundled_market(view.src, view.sym, view.tf, view.lb, view.mem),))
 
 
 def exchange_label(exchange: str) -> str:

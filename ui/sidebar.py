@@ -66,3 +66,7 @@ def market_sidebar() -> None:
         left, right = st.columns(2)
         left.selectbox("Timeframe", tuple(TIMEFRAMES), key=KEYS["tf"], on_change=limit_window)
         right.selectbox("Lookback", tuple(LOOKBACKS), key=KEYS["lb"], on_change=limit_window)
+        st.slider("Model memory (days before the window)", 0, 30, key=KEYS["mem"],
+                  help="The model also runs on this much history before the window, so positions opened earlier "
+                       "are on the map and its left edge is not empty; only the window is drawn. Live data fetches "
+                       "it at 1h for finer timeframes; samples use what they hold and say so. 0: no memory.")

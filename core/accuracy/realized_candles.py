@@ -137,3 +137,34 @@ def to_timeframe(per_candle: pd.DataFrame, timeframe: str) -> pd.DataFrame:
     out = grouped.sum()
     out.index.name = "time"
     return out
+
+
+def market_from_candle_file(
+    frame: pd.DataFrame, symbol: str = "BTC/USDT:USDT", exchange: str = "upload", provenance: str = ""
+) -> "MarketData | None":
+    """The market a per-candle file carries (its candles and open interest), or None without them.
+
+    ``frame`` is ``read_candle_file``'s result; it needs ``open``, ``high``, ``low``, ``close`` and
+    ``open_interest`` and a regular spacing that is one of the app's timeframes (the median gap
+    between rows). Volume is unknown (0). The model then runs on exactly the candles it is scored
+    on, as the three-month scorecard does.
+    """
+    from core.constants import TIMEFRAMES
+    from core.data.market import MarketData
+
+    needed = ("open", "high", "low", "close", "open_interest")
+    if len(frame) < 3 or any(c not in frame.columns for c in needed):
+        return None
+    gaps = np.diff(pd.DatetimeIndex(frame.index).as_unit("ns").asi8)
+    step = pd.Timedelta(int(np.median(gaps)), unit="ns")
+    timeframe = next((name for name, span in TIMEFRAMES.items() if span == step), None)
+    if timeframe is None:
+        return None
+    prices = frame[["open", "high", "low", "close"]].astype("float64")
+    ok = prices.notna().all(axis=1).to_numpy() & (prices["low"] > 0).to_numpy() & (prices["high"] >= prices["low"]).to_numpy()
+    candles = prices.loc[ok].assign(volume=0.0)
+    candles.index = pd.DatetimeIndex(candles.index).as_unit("ns")
+    oi = frame["open_interest"].loc[ok].astype("float64").rename("open_interest")
+    oi.index = candles.index
+    return MarketData(exchange, symbol, timeframe, candles, oi, source="upload",
+                      provenance=provenance or "the uploaded per-candle file (its own candles and open interest)")

@@ -21,7 +21,7 @@ from core.grid.types import Heatmap
 
 SIDE_LABELS: dict[str, str] = {"long": "Longs liquidated", "short": "Shorts liquidated"}
 SIDE_COLOURS: dict[str, str] = {"long": LONG_COLOR, "short": SHORT_COLOR}
-SOURCE_LABELS: dict[str, str] = {"realized": "Realized", "model": "Model"}
+SOURCE_LABELS: dict[str, str] = {"realized": "Realized", "model": "Model", "baseline": "Move x OI"}
 MARKER_TOOLTIP: dict[str, str] = {"time_txt": "Time (UTC)", "price_txt": "Price", "side_txt": "Side", "usd_txt": "USD"}
 MAX_MARKERS = 2_000
 MAX_BARS = 360
@@ -121,7 +121,8 @@ def realized_layer(realized: pd.DataFrame, x_scale: alt.Scale, y_scale: alt.Scal
     )
 
 
-def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int = MAX_BARS) -> pd.DataFrame:
+def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int = MAX_BARS,
+                     baseline: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """Realized and model liquidated USD per candle (summed into at most ``max_bars`` time groups).
 
     Parameters
@@ -132,6 +133,9 @@ def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int 
         ``core.accuracy.realized.realized_per_candle(realized, hm.times, hm.timeframe)``.
     max_bars
         Consecutive candles are summed so that at most this many bars are drawn.
+    baseline
+        Optional (long, short) USD per candle of the move x OI baseline
+        (``core.accuracy.per_candle.move_oi_baseline``), drawn as a third panel.
 
     Returns
     -------
@@ -150,6 +154,9 @@ def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int 
         ("model", "long"): np.asarray(hm.liquidated_long, float),
         ("model", "short"): np.asarray(hm.liquidated_short, float),
     }
+    if baseline is not None:
+        series[("baseline", "long")] = np.asarray(baseline[0], float)
+        series[("baseline", "short")] = np.asarray(baseline[1], float)
     rows = []
     for (source, side), values in series.items():
         sums = np.add.reduceat(np.nan_to_num(values), edges[:-1]) if n else np.array([])
@@ -165,15 +172,17 @@ def per_candle_frame(hm: Heatmap, realized_candles: pd.DataFrame, max_bars: int 
 
 def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Timestamp],
                      width: int = 760, height: int = 120) -> alt.VConcatChart:
-    """Two bar panels on one time axis: realized USD per candle above, the model's below.
+    """Bar panels on one time axis: realized USD per candle above, the model's below (and the
+    move x OI baseline's when the frame has it).
 
     Longs liquidated point down, shorts up. Each panel has its own USD axis: exchanges publish a
     sample of their liquidations, so only the timing and the long/short balance compare, not the size.
     """
     x_scale = alt.Scale(domain=[pd.Timestamp(t).isoformat() for t in time_range], nice=False)
     panels = []
-    for i, source in enumerate(SOURCE_LABELS.values()):
-        last = i == len(SOURCE_LABELS) - 1
+    sources = [s for s in SOURCE_LABELS.values() if s != SOURCE_LABELS["baseline"] or (frame["source"] == s).any()]
+    for i, source in enumerate(sources):
+        last = i == len(sources) - 1
         part = frame.loc[frame["source"] == source]
         panels.append(
             alt.Chart(part if len(part) else frame.head(0))

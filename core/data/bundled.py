@@ -77,6 +77,12 @@ BUNDLED: dict[str, BundledDataset] = {
 DEFAULT_DATASET = "btc_2026-02_crash"  # the first thing a user sees offline: a real, eventful crash
 
 
+def _span(td: pd.Timedelta) -> str:
+    """'2.5 days' / '9 hours' for a memory span."""
+    hours = td.total_seconds() / 3600.0
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+
+
 @lru_cache(maxsize=8)
 def _read(key: str, table: str) -> pd.DataFrame:
     frame = pd.read_parquet(BUNDLED_DIR / key / f"{table}.parquet")
@@ -84,7 +90,12 @@ def _read(key: str, table: str) -> pd.DataFrame:
     return frame
 
 
-def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: str | None = None) -> MarketData:
+def load_bundled(
+    key: str = DEFAULT_DATASET,
+    timeframe: str = "5m",
+    lookback: str | None = None,
+    memory: pd.Timedelta | None = None,
+) -> MarketData:
     """Load a bundled dataset as ``MarketData`` (source "bundled"), never touching the network.
 
     Parameters
@@ -95,6 +106,10 @@ def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: st
         Candle timeframe; the 1-minute files are aggregated to it.
     lookback
         Keep only the last ``lookback`` of the dataset (``None``: all of it).
+    memory
+        With a ``lookback``: also keep up to this much history before the window (what the sample
+        has), as the model's memory; ``MarketData.window_start`` marks where the window begins and
+        a note says how much memory there was.
     """
     if key not in BUNDLED:
         raise ValueError(f"unknown bundled dataset {key!r}; choose one of {list(BUNDLED)}")
@@ -102,13 +117,22 @@ def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: st
     step = timeframe_delta(timeframe)
     candles = _read(key, "candles")
     notes: list[str] = [meta.provenance]
+    window_start = None
     if lookback is not None:
         span = lookback_delta(lookback)
         start = candles.index[-1] + pd.Timedelta(minutes=1) - span
         if start <= candles.index[0]:
             if span > candles.index[-1] - candles.index[0] + pd.Timedelta(minutes=1):
                 notes.append(f"the sample covers less than {lookback}: showing all of it")
-        candles = candles.loc[candles.index >= start]
+        keep_from = start
+        if memory is not None and memory > pd.Timedelta(0):
+            keep_from = start - memory
+            window_start = start.floor(step)
+            if keep_from < candles.index[0]:
+                have = max(window_start - candles.index[0], pd.Timedelta(0))
+                notes.append(f"the sample holds only {_span(have)} of history before the window for the "
+                             f"model's memory ({_span(memory)} asked)")
+        candles = candles.loc[candles.index >= keep_from]
     if step > pd.Timedelta(minutes=1):
         candles = resample_candles(candles, timeframe)
     candles = candles.copy()
@@ -129,5 +153,7 @@ def load_bundled(key: str = DEFAULT_DATASET, timeframe: str = "5m", lookback: st
         fetched_at=candles.index[-1] + step,
         notes=tuple(notes),
         provenance=meta.provenance,
-        data_id=f"bundled:{key}:{meta.symbol}:{timeframe}:{lookback or 'all'}",
+        data_id=f"bundled:{key}:{meta.symbol}:{timeframe}:{lookback or 'all'}"
+                + (f":memory={int(memory.total_seconds())}s" if window_start is not None else ""),
+        window_start=window_start,
     )

@@ -19,6 +19,8 @@ import queue
 import threading
 from dataclasses import replace
 
+import pandas as pd
+
 
 from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
 from core.data.bundled import BUNDLED, DEFAULT_DATASET, load_bundled
@@ -27,6 +29,7 @@ from core.data.errors import DataUnavailable
 from core.data.depth import Depth
 from core.data.live import check_choices, exchange_title, fetch_depth, fetch_live
 from core.data.market import MarketData
+from core.data.memory import memory_request, with_memory
 from core.data.progress import HeldProgress, Progress
 from core.data.services import DataServices, default_services, set_default_services, utc_now  # noqa: F401
 from core.data.store import describe_age
@@ -81,8 +84,12 @@ def _last_good(exchange: str, symbol: str, timeframe: str, services: DataService
         return None
 
 
-def _snapshot(exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices) -> MarketData | None:
-    """The last-good snapshot restricted to the last ``lookback`` (None when there is none)."""
+def _snapshot(
+    exchange: str, symbol: str, timeframe: str, lookback: str, services: DataServices,
+    memory: pd.Timedelta | None = None,
+) -> MarketData | None:
+    """The last-good snapshot restricted to the last ``lookback`` (None when there is none), with
+    up to ``memory`` of its earlier candles as the model's memory."""
     snap = services.store.load(exchange, symbol, timeframe, now=services.clock())
     if snap is None or snap.candles.empty:
         return None
@@ -91,10 +98,34 @@ def _snapshot(exchange: str, symbol: str, timeframe: str, lookback: str, service
     first = snap.candles.index[-1] + timeframe_delta(timeframe) - lookback_delta(lookback)
     if first < snap.candles.index[0]:
         return snap.with_notes(f"the saved data covers less than {lookback}")
+    if memory is not None and memory > pd.Timedelta(0):
+        kept = snap.window(start=first - memory)
+        window_start = kept.candles.index[kept.candles.index >= first][0]
+        return replace(kept, window_start=window_start, data_id=f"{kept.data_id}@{window_start.value}")
     return snap.window(start=first)
 
 
-def _bundled(symbol: str, timeframe: str, lookback: str, dataset: str | None, exchange: str | None = None) -> MarketData:
+def _add_memory(
+    market: MarketData, exchange: str, symbol: str, timeframe: str, lookback: str,
+    memory: pd.Timedelta | None, services: DataServices,
+) -> MarketData:
+    """Live ``market`` with ``memory`` of history before it (1h candles for fine windows), fetched
+    through the same cache; without memory (and a note saying why) when that fetch fails."""
+    request = memory_request(timeframe, lookback, memory) if memory is not None else None
+    if request is None or lookback not in LOOKBACKS:
+        return market
+    try:
+        history = _live(exchange, symbol, request[0], request[1], None, services)
+    except DataUnavailable as error:
+        return market.with_notes(f"no model memory: the history before the window could not be loaded "
+                                 f"({error.message})")
+    return with_memory(market, history, memory)
+
+
+def _bundled(
+    symbol: str, timeframe: str, lookback: str, dataset: str | None, exchange: str | None = None,
+    memory: pd.Timedelta | None = None,
+) -> MarketData:
     """The bundled sample, saying so when it is another market or timeframe than asked."""
     key = dataset or DEFAULT_DATASET
     meta = BUNDLED[key] if key in BUNDLED else BUNDLED[DEFAULT_DATASET]
@@ -104,7 +135,7 @@ def _bundled(symbol: str, timeframe: str, lookback: str, dataset: str | None, ex
     if timeframe not in TIMEFRAMES:
         notes.append(f"{timeframe} candles are not offered: showing {FALLBACK_TIMEFRAME}")
         timeframe = FALLBACK_TIMEFRAME
-    market = load_bundled(meta.key, timeframe, lookback if lookback in LOOKBACKS else None)
+    market = load_bundled(meta.key, timeframe, lookback if lookback in LOOKBACKS else None, memory=memory)
     if meta.symbol != symbol:
         notes.append(f"The bundled sample is {meta.symbol} on {exchange_title(meta.exchange)}, not {symbol}")
     elif exchange is not None and exchange != meta.exchange:
@@ -136,6 +167,7 @@ def load_market(
     dataset: str | None = None,
     *,
     services: DataServices | None = None,
+    memory: pd.Timedelta | None = None,
 ) -> MarketData:
     """Load one market from ``source``, offline-first.
 
@@ -151,6 +183,10 @@ def load_market(
         Bundled dataset key (default ``DEFAULT_DATASET``) for "bundled" and the last fallback.
     services
         Clients, cache, store and clock (default: the process-wide ones).
+    memory
+        History to load before the window as the model's memory (``MarketData.window_start``;
+        e.g. ``core.constants.DEFAULT_MEMORY``). Live: fetched at 1h for finer windows
+        (``core.data.memory``); saved and bundled data: what they hold, with a note. None: none.
 
     Raises
     ------
@@ -163,18 +199,19 @@ def load_market(
     if source not in SOURCE_CHOICES:
         raise ValueError(f"source must be one of {SOURCE_CHOICES}, not {source!r}")
     if source == "bundled":
-        return _bundled(symbol, timeframe, lookback, dataset)
+        return _bundled(symbol, timeframe, lookback, dataset, memory=memory)
     svc = services or default_services()
     if source == "live":
-        return _live(exchange, symbol, timeframe, lookback, progress, svc)
+        market = _live(exchange, symbol, timeframe, lookback, progress, svc)
+        return _add_memory(market, exchange, symbol, timeframe, lookback, memory, svc)
     if source == "snapshot":
-        snap = _snapshot(exchange, symbol, timeframe, lookback, svc)
+        snap = _snapshot(exchange, symbol, timeframe, lookback, svc, memory)
         if snap is None:
             raise DataUnavailable(
                 f"No saved data for {exchange_title(exchange)} {symbol} {timeframe} yet", "no_snapshot", exchange
             )
         return snap
-    return _auto(exchange, symbol, timeframe, lookback, progress, dataset, svc)
+    return _auto(exchange, symbol, timeframe, lookback, progress, dataset, svc, memory)
 
 
 def _auto(
@@ -185,19 +222,21 @@ def _auto(
     progress: Progress | None,
     dataset: str | None,
     services: DataServices,
+    memory: pd.Timedelta | None = None,
 ) -> MarketData:
     """Live, else the last-good snapshot, else the bundled sample, with the reason as first note."""
     try:
         market = _live(exchange, symbol, timeframe, lookback, progress, services)
+        market = _add_memory(market, exchange, symbol, timeframe, lookback, memory, services)
         return _first(market, f"Live data from {exchange_title(exchange)}.")
     except DataUnavailable as error:
         failure = error
-    snap = _snapshot(exchange, symbol, timeframe, lookback, services)
+    snap = _snapshot(exchange, symbol, timeframe, lookback, services, memory)
     if progress is not None:
         progress(1.0, "Showing saved data" if snap is not None else "Showing the bundled sample")
     if snap is not None:
         return _first(snap, f"{failure.message}; showing the last good data from {_age(snap, services)} ago.")
-    market = _bundled(symbol, timeframe, lookback, dataset, exchange)
+    market = _bundled(symbol, timeframe, lookback, dataset, exchange, memory)
     return _first(market, f"{failure.message}. Showing the bundled sample instead.")
 
 
@@ -209,8 +248,10 @@ def load_all_exchanges(
     progress: Progress | None = None,
     *,
     services: DataServices | None = None,
+    memory: pd.Timedelta | None = None,
 ) -> tuple[list[MarketData], list[str]]:
-    """Load ``symbol`` from every exchange for the aggregated view.
+    """Load ``symbol`` from every exchange for the aggregated view (each with ``memory`` of history
+    before the window, as ``load_market``).
 
     With "auto" each exchange falls back to its own last-good snapshot only (adding the same
     bundled sample three times would triple-count it); when no exchange loads at all, the bundled
@@ -224,10 +265,10 @@ def load_all_exchanges(
     if source not in SOURCE_CHOICES:
         raise ValueError(f"source must be one of {SOURCE_CHOICES}, not {source!r}")
     if source == "bundled":
-        market = _bundled(symbol, timeframe, lookback, None)
+        market = _bundled(symbol, timeframe, lookback, None, memory=memory)
         return [market], [f"The bundled sample comes from {exchange_title(market.exchange)} only."]
     svc = services or default_services()
-    results = _load_concurrently(list(EXCHANGES), symbol, timeframe, lookback, source, progress, svc)
+    results = _load_concurrently(list(EXCHANGES), symbol, timeframe, lookback, source, progress, svc, memory)
     loaded: list[MarketData] = []
     missing: list[str] = []
     for exchange, outcome in results:
@@ -236,7 +277,8 @@ def load_all_exchanges(
         else:
             missing.append(f"{exchange_title(exchange)} left out: {outcome.message}.")
     if not loaded and source == "auto":
-        loaded.append(_first(_bundled(symbol, timeframe, lookback, None), "No exchange could be reached."))
+        fallback = _bundled(symbol, timeframe, lookback, None, memory=memory)
+        loaded.append(_first(fallback, "No exchange could be reached."))
         missing.append("No exchange could be reached: showing the bundled sample instead.")
     if progress is not None:
         progress(1.0, "Done")
@@ -248,7 +290,7 @@ _DONE = object()
 
 def _load_concurrently(
     ids: list[str], symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None,
-    services: DataServices,
+    services: DataServices, memory: pd.Timedelta | None = None,
 ) -> list[tuple[str, MarketData | DataUnavailable]]:
     """Each exchange in its own thread (a slow or unreachable one costs its own timeout, not the
     sum of all); their progress is relayed to ``progress`` from this thread only."""
@@ -260,7 +302,8 @@ def _load_concurrently(
             updates.put((i, fraction, message))
 
         try:
-            outcomes[exchange] = _live_or_snapshot(exchange, symbol, timeframe, lookback, source, relay, services)
+            outcomes[exchange] = _live_or_snapshot(exchange, symbol, timeframe, lookback, source, relay, services,
+                                                   memory)
         except DataUnavailable as error:
             outcomes[exchange] = error
         except Exception as error:  # noqa: BLE001 - one exchange's bug must not hide the others
@@ -287,15 +330,17 @@ def _load_concurrently(
 
 
 def _live_or_snapshot(
-    exchange: str, symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None, services: DataServices
+    exchange: str, symbol: str, timeframe: str, lookback: str, source: str, progress: Progress | None,
+    services: DataServices, memory: pd.Timedelta | None = None,
 ) -> MarketData:
     """One exchange of the aggregated view: live and/or snapshot as ``source`` says."""
     if source in ("live", "snapshot"):
-        return load_market(exchange, symbol, timeframe, lookback, source, progress, services=services)
+        return load_market(exchange, symbol, timeframe, lookback, source, progress, services=services, memory=memory)
     try:
-        return _live(exchange, symbol, timeframe, lookback, progress, services)
+        market = _live(exchange, symbol, timeframe, lookback, progress, services)
+        return _add_memory(market, exchange, symbol, timeframe, lookback, memory, services)
     except DataUnavailable as error:
-        snap = _snapshot(exchange, symbol, timeframe, lookback, services)
+        snap = _snapshot(exchange, symbol, timeframe, lookback, services, memory)
         if snap is None:
             raise
         return _first(snap, f"{error.message}; showing the last good data from {_age(snap, services)} ago.")

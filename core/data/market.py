@@ -59,6 +59,9 @@ class MarketData:
         Uploads: ``upload:`` + sha256 of the uploaded bytes (order-independent); bundled data:
         ``bundled:`` + dataset key and view; live data: exchange, market, timeframe, lookback and
         the fetch time bucket. Left empty, it is derived from the content (``content_id``).
+    window_start
+        Open time of the first candle to show; the candles before it are the model's memory
+        (history it runs on so the window does not start empty). None: everything is the window.
     """
 
     exchange: str
@@ -74,6 +77,7 @@ class MarketData:
     last_candle_forming: bool = False
     provenance: str = ""
     data_id: str = ""
+    window_start: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -92,6 +96,21 @@ class MarketData:
     def has_open_interest(self) -> bool:
         """True when at least two candles have a known open interest (so changes can be taken)."""
         return int(self.open_interest.notna().sum()) >= 2
+
+    @property
+    def memory(self) -> pd.Timedelta:
+        """Span of candles before ``window_start`` (the model's memory); 0 without one."""
+        idx = self.candles.index
+        if self.window_start is None or not len(idx) or self.window_start <= idx[0]:
+            return pd.Timedelta(0)
+        return min(pd.Timestamp(self.window_start), idx[-1]) - idx[0]
+
+    @property
+    def window_candles(self) -> pd.DataFrame:
+        """The candles of the displayed window (from ``window_start``; all of them without memory)."""
+        if self.window_start is None:
+            return self.candles
+        return self.candles.loc[self.candles.index >= self.window_start]
 
     @property
     def last_price(self) -> float:
@@ -162,6 +181,8 @@ def content_id(market: "MarketData") -> str:
             continue
         hashed = pd.util.hash_pandas_object(series, index=True).to_numpy()
         parts.append(hashlib.sha256(hashed.tobytes()).hexdigest())
+    if market.window_start is not None:
+        parts.append(f"window_start={pd.Timestamp(market.window_start).value}")
     return "content:" + short_hash(*parts)
 
 

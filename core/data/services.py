@@ -1,7 +1,9 @@
 """The services the live path needs: ccxt clients, the result cache, the last-good store, a clock.
 
-The default one is built on first use (no connection is opened at import). Tests pass their own,
-or install them process-wide with ``set_default_services`` (the UI tests and the load-test launcher).
+The default one is built on first use (no connection is opened at import). With ``$LIQMAP_REDIS_URL``
+set, its cache and store are the Redis-backed ones of ``core.data.shared_services`` (shared by every
+app process on that Redis); without it, this process's own. Tests pass their own, or install them
+process-wide with ``set_default_services`` (the UI tests and the load-test launcher).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from core.data.cache import SingleFlightCache
 from core.data.clients import ClientPool
+from core.data.shared_services import SharedResultCache, SharedSnapshotStore, default_cache, default_store
 from core.data.store import SnapshotStore
 
 
@@ -31,16 +34,17 @@ class DataServices:
     clients
         One ccxt client per exchange.
     cache
-        Single-flight TTL cache with the per-exchange circuit breaker (markets and depth).
+        Single-flight TTL cache with the per-exchange circuit breaker (markets, depth, coin lists);
+        by default ``default_cache()`` (on Redis when ``$LIQMAP_REDIS_URL`` is set).
     store
-        Last-good snapshots on disk.
+        Last-good snapshots on disk (and in Redis: ``default_store()``).
     clock
         Returns "now" (UTC); the live window ends there.
     """
 
     clients: ClientPool = field(default_factory=ClientPool)
-    cache: SingleFlightCache = field(default_factory=SingleFlightCache)
-    store: SnapshotStore = field(default_factory=SnapshotStore)
+    cache: SingleFlightCache | SharedResultCache = field(default_factory=default_cache)
+    store: SnapshotStore | SharedSnapshotStore = field(default_factory=default_store)
     clock: Callable[[], pd.Timestamp] = utc_now
 
 

@@ -1,9 +1,10 @@
 """Drop-in Redis-backed versions of the data layer's result cache and last-good store.
 
 ``SharedResultCache`` has ``SingleFlightCache``'s interface (``get(key, compute, breaker)``,
-``open_failure``, ``clear``, ``len``, ``maxsize``, ``upstream_calls``) and ``SharedSnapshotStore``
-has ``SnapshotStore``'s (``save``, ``load``, ``path``, ``files``, ``size_bytes``, ``directory``), so
-``DataServices(cache=..., store=...)`` takes them unchanged:
+``open_failure``, ``breaker_seconds``, ``clear``, ``len``, ``maxsize``, ``upstream_calls``) and
+``SharedSnapshotStore`` has ``SnapshotStore``'s (``save``, ``load``, ``path``, ``files``,
+``size_bytes``, ``directory``), so ``DataServices`` takes them unchanged; with ``$LIQMAP_REDIS_URL``
+set, the default services are built on them (``default_cache``, ``default_store``):
 
 * a result is looked up in the process's own ``SingleFlightCache`` first (threads of one process
   share one flight), then in Redis through ``SharedCache.single_flight`` (processes share one
@@ -12,6 +13,7 @@ has ``SnapshotStore``'s (``save``, ``load``, ``path``, ``files``, ``size_bytes``
   the two, so a replica that never fetched a market still has its last good data;
 * Redis down: the local cache and the local directory work exactly as without Redis.
 
+Shared results: markets (``core.data.market_codec``, Arrow IPC), order-book depth and coin lists (JSON).
 ``default_cache()`` and ``default_store()`` build the right one from ``$LIQMAP_REDIS_URL``
 (one ``SharedCache`` per process, created on first use).
 """
@@ -22,18 +24,18 @@ import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from core.data.cache import MAX_BUCKET, SingleFlightCache
+from core.data.depth import Depth
 from core.data.errors import DataUnavailable
 from core.data.market import MarketData
 from core.data.market_codec import decode_market, encode_market
 from core.data.shared_cache import Codec, SharedCache, from_env
-from core.data.store import SnapshotStore, describe_age
+from core.data.store import SnapshotStore, as_snapshot
 
 T = TypeVar("T")
 
@@ -42,19 +44,52 @@ MARKET_KIND = "market"
 _SAFE_PART = re.compile(r"[A-Za-z0-9/:._-]+")
 
 
-def _float_from_json(data: bytes) -> float:
-    """A float from JSON bytes (``ValueError`` when it is not one)."""
-    value = json.loads(data)
+def _number(value: Any) -> float:
+    """A JSON number as a float (``ValueError`` for anything else, booleans included)."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     return float(value)
 
 
+def encode_depth(depth: Depth) -> bytes:
+    """A ``Depth`` as JSON bytes ({"usd", "seen_usd", "reach", "note"})."""
+    if not isinstance(depth, Depth):
+        raise TypeError(f"not a Depth: {type(depth).__name__}")
+    fields = {"usd": depth.usd, "seen_usd": depth.seen_usd, "reach": depth.reach, "note": depth.note}
+    return json.dumps(fields, allow_nan=False).encode()
+
+
+def decode_depth(data: bytes) -> Depth:
+    """Inverse of ``encode_depth`` (``ValueError`` for anything else)."""
+    fields = json.loads(data)
+    if not isinstance(fields, dict) or not isinstance(fields.get("note"), str):
+        raise ValueError("not a depth")
+    usd, seen, reach = (_number(fields.get(name)) for name in ("usd", "seen_usd", "reach"))
+    return Depth(usd, seen, reach, fields["note"])
+
+
+def encode_names(names: tuple[str, ...]) -> bytes:
+    """A tuple of strings (a coin list) as JSON bytes."""
+    if not isinstance(names, tuple) or not all(isinstance(n, str) for n in names):
+        raise TypeError("not a tuple of strings")
+    return json.dumps(list(names)).encode()
+
+
+def decode_names(data: bytes) -> tuple[str, ...]:
+    """Inverse of ``encode_names`` (``ValueError`` for anything else)."""
+    names = json.loads(data)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError("not a list of strings")
+    return tuple(names)
+
+
 MARKET_CODEC: Codec[MarketData] = Codec(encode_market, decode_market)
-FLOAT_CODEC: Codec[float] = Codec(lambda v: json.dumps(float(v)).encode(), _float_from_json)
-# The kinds of results worth sharing, by the first part of the key load.py builds:
-# ("market", exchange, symbol, timeframe, lookback, bucket) and ("depth", exchange, symbol, bucket).
-DEFAULT_CODECS: Mapping[str, Codec[Any]] = {MARKET_KIND: MARKET_CODEC, "depth": FLOAT_CODEC}
+DEPTH_CODEC: Codec[Depth] = Codec(encode_depth, decode_depth)
+NAMES_CODEC: Codec[tuple[str, ...]] = Codec(encode_names, decode_names)
+# The kinds of results worth sharing, by the first part of the keys the data layer builds:
+# ("market", exchange, symbol, timeframe, lookback, bucket) and ("depth", exchange, symbol, bucket)
+# in core.data.load, ("coins", exchange, hour) in core.data.coins.
+DEFAULT_CODECS: Mapping[str, Codec[Any]] = {MARKET_KIND: MARKET_CODEC, "depth": DEPTH_CODEC, "coins": NAMES_CODEC}
 
 
 def shared_name(key: Hashable) -> str | None:
@@ -134,6 +169,10 @@ class SharedResultCache:
         """The local breaker's remembered failure (see ``SingleFlightCache.open_failure``)."""
         return self.local.open_failure(breaker)
 
+    def breaker_seconds(self, breaker: Hashable) -> float:
+        """Seconds the local breaker of ``breaker`` stays open (see ``SingleFlightCache.breaker_seconds``)."""
+        return self.local.breaker_seconds(breaker)
+
     def clear(self) -> None:
         """Forget this process's results and breakers (Redis keeps its values until their TTL)."""
         self.local.clear()
@@ -150,16 +189,6 @@ class SharedResultCache:
     def upstream_calls(self) -> int:
         """Local misses (each went to Redis, and upstream only when no other process had it)."""
         return self.local.upstream_calls
-
-
-def as_snapshot(market: MarketData, now: pd.Timestamp) -> MarketData:
-    """``market`` as last-good data: source "snapshot" and a note saying how old it is.
-
-    The same note ``SnapshotStore.load`` adds to a snapshot read from disk.
-    """
-    fetched_at = market.fetched_at.tz_convert("UTC")
-    note = f"saved data from {describe_age(now - fetched_at)} ago (fetched {fetched_at:%Y-%m-%d %H:%M} UTC)"
-    return replace(market, source="snapshot", notes=market.notes + (note,))
 
 
 class SharedSnapshotStore:

@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -107,10 +108,7 @@ def _from_table(table: pa.Table, now: pd.Timestamp) -> MarketData:
     index.name = "time"
     candles = frame[list(CANDLE_COLUMNS)].astype("float64").set_axis(index)
     oi = frame["open_interest"].astype("float64").set_axis(index).rename("open_interest")
-    fetched_at = pd.Timestamp(meta["fetched_at"]).tz_convert("UTC")
-    age = describe_age(now - fetched_at)
-    note = f"saved data from {age} ago (fetched {fetched_at:%Y-%m-%d %H:%M} UTC)"
-    return MarketData(
+    saved = MarketData(
         exchange=meta["exchange"],
         symbol=meta["symbol"],
         timeframe=meta["timeframe"],
@@ -119,12 +117,24 @@ def _from_table(table: pa.Table, now: pd.Timestamp) -> MarketData:
         funding=_series_from_json(meta.get("funding"), "funding"),
         long_short_ratio=_series_from_json(meta.get("long_short_ratio"), "long_short_ratio"),
         source="snapshot",
-        fetched_at=fetched_at,
-        notes=tuple(meta.get("notes", ())) + (note,),
+        fetched_at=pd.Timestamp(meta["fetched_at"]).tz_convert("UTC"),
+        notes=tuple(meta.get("notes", ())),
         last_candle_forming=bool(meta.get("last_candle_forming", False)),
         provenance=meta.get("provenance", ""),
         data_id=meta.get("data_id", ""),
     )
+    return as_snapshot(saved, now)
+
+
+def as_snapshot(market: MarketData, now: pd.Timestamp) -> MarketData:
+    """``market`` as last-good data read back at ``now``: source "snapshot" and a note saying how
+    old it is ("saved data from 14 min ago (fetched 2026-03-10 12:03 UTC)").
+
+    The one place this note is written: the local store and the shared one (Redis) both use it.
+    """
+    fetched_at = market.fetched_at.tz_convert("UTC")
+    note = f"saved data from {describe_age(now - fetched_at)} ago (fetched {fetched_at:%Y-%m-%d %H:%M} UTC)"
+    return replace(market, source="snapshot", fetched_at=fetched_at, notes=market.notes + (note,))
 
 
 class SnapshotStore:

@@ -6,7 +6,7 @@ from core._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.grid.types": ("Heatmap", "Profile", "make_profile", "readonly"),
-    "core.grid.engine": ("CrossingIndex", "compute_heatmap", "compute_profile"),
+    "core.grid.engine": ("CrossingIndex", "compute_heatmap", "compute_liquidated", "compute_profile"),
     "core.grid.aggregate": ("compute_aggregate",),
     "core.grid.figures": ("DEFAULT_WITHIN_PCT", "MAJOR_CLUSTERS", "find_clusters", "key_levels",
                           "long_short_imbalance", "near_price_usd", "nearest_clusters"),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.market import MarketData
-from core.grid.engine import _crossing_index, _heatmap_from_levels, _price_edges
+from core.grid.engine import _crossing_index, _fates, _heatmap_from_levels, _price_edges, window_index
 from core.grid.types import Heatmap
 from core.model.levels import build_levels
 from core.model.params import ModelParams
@@ -35,12 +35,16 @@ def compute_aggregate(
     """
     if not markets:
         raise ValueError("no markets to aggregate")
-    built = [(m, build_levels(m, params), _crossing_index(m)) for m in markets]
-    prices = [lvl.price for _, lv, _ in built for lvl in (lv.long, lv.short)]
-    low = min(float(m.candles["low"].min()) for m in markets)
-    high = max(float(m.candles["high"].max()) for m in markets)
+    built = []
+    for m in markets:
+        lv, index = build_levels(m, params), _crossing_index(m)
+        built.append((m, lv, {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}, window_index(m)))
+    # The axis covers every level alive in a drawn window and every drawn candle (memory is not drawn).
+    prices = [getattr(lv, s).price[fates[s].end > k] for _, lv, fates, k in built for s in ("long", "short")]
+    low = min(float(m.candles["low"].iloc[k:].min()) for m, _, _, k in built)
+    high = max(float(m.candles["high"].iloc[k:].max()) for m, _, _, k in built)
     edges = _price_edges(prices, low, high, price_bins, price_range)
-    union = pd.DatetimeIndex(sorted(set().union(*[set(m.candles.index) for m in markets])))
+    union = pd.DatetimeIndex(sorted(set().union(*[set(m.candles.index[k:]) for m, _, _, k in built])))
     t_all, bands = len(union), len(edges) - 1
     long = np.zeros((t_all, bands))
     short = np.zeros((t_all, bands))
@@ -51,8 +55,8 @@ def compute_aggregate(
     described: list[str] = []
     notes: list[str] = []
     proxy = False
-    for market, lv, index in built:
-        hm = _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
+    for market, lv, fates, k in built:
+        hm = _heatmap_from_levels(market, params, lv, fates, edges, price_range is not None, k)
         rows, known = _hold_rows(hm.times, union)
         long += np.where(known[:, None], hm.long.T[rows], 0.0)
         short += np.where(known[:, None], hm.short.T[rows], 0.0)
@@ -66,7 +70,7 @@ def compute_aggregate(
         lows = np.where(known, np.minimum(lows, hm.low[rows]), lows)
         counts += known
         proxy = proxy or hm.oi_proxy
-        described.append(f"{market.exchange} {market.symbol} ({market.source}, {len(market.candles)} candles)")
+        described.append(f"{market.exchange} {market.symbol} ({market.source}, {len(hm.times)} candles)")
         notes.extend(f"{market.exchange}: {note}" for note in hm.notes)
     counts = np.maximum(counts, 1)
     timeframes = {m.timeframe for m in markets}
@@ -89,4 +93,5 @@ def compute_aggregate(
         notes=("Sum in USD over " + "; ".join(described) + ".",) + tuple(dict.fromkeys(notes)),
         oi_proxy=proxy,
         params=params,
+        memory=min((m.candles.index[k] - m.candles.index[0] for m, _, _, k in built), default=pd.Timedelta(0)),
     )

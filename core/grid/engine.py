@@ -200,6 +200,8 @@ def _side_grid(
     values = np.concatenate((side_levels.notional[inside], -fate.death_value[dies_inside]))
     grid = _scan_side(n, bands, rows, cols, values, levels)
     liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+    if side_levels.born_liquidated is not None:  # same-candle share (v2 option): dies in its birth candle
+        liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
     outside = float(side_levels.notional[~inside].sum())
     return grid[:n].T, liquidated, outside
 
@@ -234,15 +236,40 @@ def _run_sides(jobs: list, cells: int) -> list:
         return list(pool.map(lambda job: job(), jobs))
 
 
-def _heatmap_from_levels(
-    market: MarketData, params: ModelParams, lv: Levels, index: CrossingIndex, edges: np.ndarray, range_given: bool
-) -> Heatmap:
-    """Build the ``Heatmap`` of one market from its levels on the given price axis."""
+def window_index(market: MarketData) -> int:
+    """Index of the first candle to draw: the first at or after ``market.window_start`` (0 without)."""
     n = len(market.candles)
-    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    if market.window_start is None or n == 0:
+        return 0
+    return int(min(np.searchsorted(market.candles.index, pd.Timestamp(market.window_start), side="left"), n - 1))
+
+
+def _memory_note(market: MarketData, k: int) -> str:
+    """Plain sentence saying how much history before the window the model ran on."""
+    if k == 0:
+        return ""
+    span = market.candles.index[k] - market.candles.index[0]
+    hours = span.total_seconds() / 3600.0
+    text = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+    return (f"Model memory: the model ran on {text} of history before the window "
+            "(positions opened then are on the map), so the left edge is not empty.")
+
+
+def _heatmap_from_levels(
+    market: MarketData,
+    params: ModelParams,
+    lv: Levels,
+    fates: dict[str, _Fate],
+    edges: np.ndarray,
+    range_given: bool,
+    k: int = 0,
+) -> Heatmap:
+    """Build the ``Heatmap`` of one market from its levels on the given price axis, drawing the
+    candles from ``k`` on (the ones before are the model's memory)."""
+    n = len(market.candles)
     jobs = [lambda s=s: _side_grid(lv, getattr(lv, s), fates[s], edges, n) for s in ("long", "short")]
     (long_grid, liq_long, out_long), (short_grid, liq_short, out_short) = _run_sides(jobs, n * (len(edges) - 1))
-    notes = list(market.notes) + list(lv.notes)
+    notes = list(market.notes) + list(lv.notes) + [_memory_note(market, k)]
     if range_given:
         total = float(lv.long.notional.sum() + lv.short.notional.sum())
         outside = out_long + out_short
@@ -251,14 +278,14 @@ def _heatmap_from_levels(
                 f"Price range {edges[0]:,.2f}-{edges[-1]:,.2f}: levels outside it ({outside / total:.1%} of the "
                 "notional opened) are not drawn; the liquidated totals still count them."
             )
-    c = market.candles
+    c = market.candles.iloc[k:]
     return Heatmap(
         times=pd.DatetimeIndex(c.index),
         price_edges=edges,
-        long=long_grid,
-        short=short_grid,
-        liquidated_long=liq_long,
-        liquidated_short=liq_short,
+        long=long_grid[:, k:],
+        short=short_grid[:, k:],
+        liquidated_long=liq_long[k:].copy(),
+        liquidated_short=liq_short[k:].copy(),
         open=c["open"].to_numpy(dtype="float64").copy(),
         high=c["high"].to_numpy(dtype="float64").copy(),
         low=c["low"].to_numpy(dtype="float64").copy(),
@@ -271,7 +298,17 @@ def _heatmap_from_levels(
         notes=tuple(dict.fromkeys(n for n in notes if n)),
         oi_proxy=lv.oi_proxy,
         params=params,
+        memory=market.candles.index[k] - market.candles.index[0],
     )
+
+
+def _window_edges(
+    market: MarketData, lv: Levels, fates: dict[str, _Fate], k: int, bins: int, price_range: tuple[float, float] | None
+) -> np.ndarray:
+    """Price axis of the drawn window: the window's candles and every level alive in it."""
+    c = market.candles.iloc[k:]
+    prices = [getattr(lv, s).price[fates[s].end > k] for s in ("long", "short")]
+    return _price_edges(prices, float(c["low"].min()), float(c["high"].max()), bins, price_range)
 
 
 def _crossing_index(market: MarketData) -> CrossingIndex:
@@ -313,6 +350,10 @@ def compute_heatmap(
         ``liquidated_long``/``liquidated_short`` (T,): USD that died in each candle, after the
         shrink and decay factors, counted for every level whether drawn or not.
 
+    Memory: when ``market.window_start`` is set, the model runs on every candle (the ones before
+    it are its memory: positions opened then are alive in the window) and only the candles from
+    ``window_start`` on are drawn; ``Heatmap.memory`` says how much history that was.
+
     Notes
     -----
     No Python loop runs over levels or candles: first crossings for all levels at once
@@ -323,11 +364,10 @@ def compute_heatmap(
         raise ValueError("the market has no candles")
     lv = build_levels(market, params)
     index = _crossing_index(market)
-    c = market.candles
-    edges = _price_edges(
-        [lv.long.price, lv.short.price], float(c["low"].min()), float(c["high"].max()), price_bins, price_range
-    )
-    return _heatmap_from_levels(market, params, lv, index, edges, price_range is not None)
+    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    k = window_index(market)
+    edges = _window_edges(market, lv, fates, k, price_bins, price_range)
+    return _heatmap_from_levels(market, params, lv, fates, edges, price_range is not None, k)
 
 
 def compute_profile(
@@ -344,19 +384,43 @@ def compute_profile(
     ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
     """
     n = len(market.candles)
-    col = column_index(at, n)
+    k = window_index(market)
+    col = k + column_index(at, n - k)
     lv = build_levels(market, params)
     index = index if index is not None else _crossing_index(market)
     c = market.candles
-    edges = _price_edges(
-        [lv.long.price, lv.short.price], float(c["low"].min()), float(c["high"].max()), price_bins, price_range
-    )
+    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    edges = _window_edges(market, lv, fates, k, price_bins, price_range)
     cols = []
-    for side_levels in (lv.long, lv.short):
-        fate = _fates(lv, side_levels, index)
+    for name in ("long", "short"):
+        side_levels, fate = getattr(lv, name), fates[name]
         alive = (side_levels.birth <= col) & (fate.end > col)
         band, inside = _band_of(side_levels.price, edges)
         keep = alive & inside
         value = side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
         cols.append(_weighted_counts(band[keep], value, len(edges) - 1))
     return make_profile(c.index[col], float(c["close"].iloc[col]), edges, cols[0], cols[1])
+
+
+def compute_liquidated(
+    market: MarketData, params: ModelParams = ModelParams(), index: CrossingIndex | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's liquidated USD per candle, (long, short), without building the grid.
+
+    The same numbers as ``compute_heatmap(...).liquidated_long/short`` (which count every level,
+    drawn or not), for scoring and calibration where only the per-candle totals matter.
+    ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
+    """
+    n = len(market.candles)
+    if n == 0:
+        raise ValueError("the market has no candles")
+    lv = build_levels(market, params)
+    index = index if index is not None else _crossing_index(market)
+    out = []
+    for side_levels in (lv.long, lv.short):
+        fate = _fates(lv, side_levels, index)
+        liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+        if side_levels.born_liquidated is not None:
+            liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
+        out.append(liquidated)
+    return out[0], out[1]

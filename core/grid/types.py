@@ -81,6 +81,9 @@ class Heatmap(_ReadOnlyArrays):
         Plain-language notes (data notes, proxy use, bracket table used).
     oi_proxy
         True when new-position notional came from the volume proxy, not open interest.
+    memory
+        Span of history before the first drawn candle that the model was run on (its memory:
+        positions opened then are alive in the window); 0 when the model started at ``times[0]``.
     """
 
     times: pd.DatetimeIndex
@@ -101,6 +104,7 @@ class Heatmap(_ReadOnlyArrays):
     notes: tuple[str, ...] = ()
     oi_proxy: bool = False
     params: object = field(default=None, compare=False)
+    memory: pd.Timedelta = pd.Timedelta(0)
 
     @property
     def centers(self) -> np.ndarray:

@@ -42,7 +42,10 @@ from core.model.params import ENTRY_RULES, ModelParams, describe_margin
 
 
 def entry_prices(candles: pd.DataFrame, rule: str = "hlc3") -> np.ndarray:
-    """Entry price of what opened in each candle: "hlc3", "close", "open" or "ohlc4"."""
+    """Entry price of what opened in each candle: "hlc3", "close", "open" or "ohlc4".
+
+    (The "range" rule has several entries per candle: ``entry_grid``.)
+    """
     h, lo, c, o = (candles[k].to_numpy(dtype="float64") for k in ("high", "low", "close", "open"))
     if rule == "hlc3":
         return (h + lo + c) / 3.0
@@ -53,6 +56,58 @@ def entry_prices(candles: pd.DataFrame, rule: str = "hlc3") -> np.ndarray:
     if rule == "open":
         return o.copy()
     raise ValueError(f"entry must be one of {ENTRY_RULES}")
+
+
+def entry_grid(candles: pd.DataFrame, rule: str = "hlc3", points: int = 9) -> np.ndarray:
+    """Entries of each candle as an (N, S) array, each carrying 1/S of the candle's new notional.
+
+    "range" (model v2 option): S = ``points`` entries spread evenly over the candle's range,
+    E_j = low + (j + 0.5) / S x (high - low), j = 0..S-1. Every other rule: one column,
+    ``entry_prices``.
+    """
+    if rule != "range":
+        return entry_prices(candles, rule)[:, None]
+    h, lo = (candles[k].to_numpy(dtype="float64") for k in ("high", "low"))
+    q = (np.arange(points) + 0.5) / points
+    return lo[:, None] + q[None, :] * (h - lo)[:, None]
+
+
+def entry_counts(candles: pd.DataFrame, params: ModelParams) -> np.ndarray:
+    """Number S_t of entries of each candle: 1, or with ``entry="range"`` ``entry_points``.
+
+    With ``level_resolution`` r > 0 a narrow candle gets fewer: S_t = min(entry_points,
+    max(1, ceil((high - low) / low / r))), so neighbouring entries stay at most r apart (relative)
+    while a 1m candle with a 0.1% range needs one or two levels per leverage instead of nine.
+    """
+    n = len(candles)
+    if params.entry != "range":
+        return np.ones(n, dtype="int64")
+    if params.level_resolution <= 0:
+        return np.full(n, params.entry_points, dtype="int64")
+    h, lo = (candles[k].to_numpy(dtype="float64") for k in ("high", "low"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.ceil((h - lo) / lo / params.level_resolution)
+    need = np.where(np.isfinite(need), need, params.entry_points)
+    return np.clip(need, 1, params.entry_points).astype("int64")
+
+
+def candle_hours(times: pd.DatetimeIndex) -> np.ndarray:
+    """Hours since the previous candle's open, per candle (0 for the first): spacing may vary."""
+    secs = np.asarray(times.as_unit("ns").asi8, dtype="float64") / 1e9
+    return np.diff(secs, prepend=secs[:1]) / 3600.0 if len(secs) else np.zeros(0)
+
+
+def turnover_shares(market: MarketData, params: ModelParams) -> np.ndarray:
+    """Share r_c = 1 - (1 - r)^D of open interest turned over in each candle of D hours.
+
+    0 everywhere when ``turnover_per_hour`` is 0 or under the volume proxy (no open interest to
+    turn over); 0 for the first candle (nothing before it).
+    """
+    n = len(market.candles)
+    if params.turnover_per_hour == 0.0 or uses_oi_proxy(market, params):
+        return np.zeros(n)
+    hours = candle_hours(pd.DatetimeIndex(market.candles.index))
+    return -np.expm1(hours * math.log1p(-params.turnover_per_hour))
 
 
 def uses_oi_proxy(market: MarketData, params: ModelParams) -> bool:
@@ -72,6 +127,7 @@ def new_notional(market: MarketData, params: ModelParams) -> np.ndarray:
 
     Open interest: ``max(OI_t - OI_{t-1}, 0)``; 0 for the first candle and wherever either value
     is NaN (unknown open interest changes nothing). Proxy: ``proxy_share * volume_t * close_t``.
+    With ``turnover_per_hour`` (v2 option) also ``r_c x OI_{t-1}`` where OI_{t-1} is known.
     """
     if uses_oi_proxy(market, params):
         c = market.candles
@@ -80,7 +136,11 @@ def new_notional(market: MarketData, params: ModelParams) -> np.ndarray:
     d = np.zeros(len(oi))
     if len(oi) > 1:
         d[1:] = oi[1:] - oi[:-1]
-    return np.where(np.isfinite(d) & (d > 0), d, 0.0)
+    opened = np.where(np.isfinite(d) & (d > 0), d, 0.0)
+    if params.turnover_per_hour > 0.0 and len(oi) > 1:
+        prev = oi[:-1]
+        opened[1:] += np.where(np.isfinite(prev), turnover_shares(market, params)[1:] * np.nan_to_num(prev), 0.0)
+    return opened
 
 
 def closing_factors(market: MarketData, params: ModelParams) -> np.ndarray:
@@ -158,7 +218,10 @@ class SideLevels:
     price
         Liquidation price of each level.
     notional
-        USD notional at birth (``new_notional_t * share * weight``).
+        USD notional at birth that enters the grid (``new_notional_t * share * weight / S``, less
+        the same-candle share).
+    born_liquidated
+        USD liquidated in the birth candle itself (``same_candle_share`` option), or None (v1).
     """
 
     side: int
@@ -166,6 +229,7 @@ class SideLevels:
     leverage: np.ndarray
     price: np.ndarray
     notional: np.ndarray
+    born_liquidated: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.birth)
@@ -192,15 +256,21 @@ class Levels:
 
 
 def _log_scale(
-    times: pd.DatetimeIndex, factors: np.ndarray, half_life: pd.Timedelta | None
+    times: pd.DatetimeIndex, factors: np.ndarray, half_life: pd.Timedelta | None, turnover: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cumulative log scale, per-candle step factor and zero mask (see ``Levels``)."""
+    """Cumulative log scale, per-candle step factor and zero mask (see ``Levels``).
+
+    ``turnover`` (per-candle share r_c closed and reopened) multiplies every older level by 1 - r_c.
+    """
     zero = factors <= 0
     logf = np.log(np.where(zero, 1.0, factors))
     if half_life is not None and len(times) > 1:
-        secs = (times.asi8 - times.asi8[0]) / 1e9
+        ns = times.as_unit("ns").asi8  # the index may hold s, ms or us
+        secs = (ns - ns[0]) / 1e9
         logd = -np.diff(secs, prepend=secs[0]) * math.log(2.0) / half_life.total_seconds()
         logf = logf + logd
+    if turnover is not None and np.any(turnover > 0):
+        logf = logf + np.log1p(-turnover)
     step = np.where(zero, 0.0, np.exp(logf))
     return np.cumsum(logf), step, zero
 
@@ -214,11 +284,14 @@ def build_levels(market: MarketData, params: ModelParams = ModelParams()) -> Lev
     times = pd.DatetimeIndex(candles.index)
     proxy = uses_oi_proxy(market, params)
     opened = new_notional(market, params)
-    entry = entry_prices(candles, params.entry)
+    entry = entry_prices(candles, params.entry) if params.entry != "range" else None
+    counts = entry_counts(candles, params)
     share = long_shares(market, params)
     lev, w, ratio_long, ratio_short = tier_price_ratios(params, market.symbol)
     half_life = decay_half_life(market, params)
-    log_scale, step, zero = _log_scale(times, closing_factors(market, params), half_life)
+    turnover = turnover_shares(market, params)
+    log_scale, step, zero = _log_scale(times, closing_factors(market, params), half_life, turnover)
+    low, high = (candles[k].to_numpy(dtype="float64") for k in ("low", "high"))
 
     births = np.flatnonzero(opened > 0)
     k = len(lev)
@@ -227,13 +300,29 @@ def build_levels(market: MarketData, params: ModelParams = ModelParams()) -> Lev
         amount = opened[births] * side_share[births]
         keep = amount > 0
         b = births[keep]
-        return SideLevels(
-            side=sign,
-            birth=np.repeat(b, k).astype("int64"),
-            leverage=np.tile(lev, len(b)),
-            price=(entry[b][:, None] * ratio[None, :]).ravel(),
-            notional=(amount[keep][:, None] * w[None, :]).ravel(),
-        )
+        # Layout (birth, tier, entry): S_t entries per tier, S_t * k levels per opening candle.
+        cnt = counts[b]
+        per_birth = k * cnt
+        birth = np.repeat(b, per_birth).astype("int64")
+        if entry is not None:  # one entry per candle (v1 rules)
+            tier = np.tile(np.arange(k), len(b))
+            price = entry[birth] * ratio[tier]
+            notional = np.repeat(amount[keep], k) * w[tier]
+        else:
+            first = np.repeat(np.cumsum(per_birth) - per_birth, per_birth)
+            where = np.arange(len(birth)) - first
+            s_rep = np.repeat(cnt, per_birth)
+            tier, j = where // s_rep, where % s_rep
+            e = low[birth] + (j + 0.5) / s_rep * (high[birth] - low[birth])
+            price = e * ratio[tier]
+            notional = np.repeat(amount[keep], per_birth) * w[tier] / s_rep
+        born = None
+        if params.same_candle_share > 0:
+            inside = price >= low[birth] if sign > 0 else price <= high[birth]
+            born = np.where(inside, params.same_candle_share * notional, 0.0)
+            notional = np.where(inside, (1.0 - params.same_candle_share) * notional, notional)
+        return SideLevels(side=sign, birth=birth, leverage=lev[tier], price=price, notional=notional,
+                          born_liquidated=born)
 
     notes: list[str] = []
     if proxy:
@@ -247,6 +336,13 @@ def build_levels(market: MarketData, params: ModelParams = ModelParams()) -> Lev
         notes.append(f"Open interest unknown for {n_nan} candle(s): no positions opened or closed there.")
     if params.decay_half_life is not None:
         notes.append(f"Levels decay with a half-life of {_hours(params.decay_half_life)}.")
+    if params.entry == "range":
+        notes.append(f"Entries spread over each candle's range ({params.entry_points} points).")
+    if params.turnover_per_hour > 0 and not proxy:
+        notes.append(f"Turnover: {params.turnover_per_hour:.0%} of open interest closed and reopened per hour.")
+    if params.same_candle_share > 0:
+        notes.append(f"{params.same_candle_share:.0%} of positions whose liquidation price lies inside their own "
+                     "candle's range are liquidated in that candle.")
     if params.long_share_from_ratio:
         notes.append("Long share from the long/short account ratio where known.")
     notes.append(describe_margin(params, market.symbol, market.exchange))

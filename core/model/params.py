@@ -12,7 +12,10 @@ import pandas as pd
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, DEFAULT_LONG_SHARE, DEFAULT_MMR
 from core.model.brackets import EXCHANGE_BRACKETS, BracketTable, brackets_for
 
-ENTRY_RULES: tuple[str, ...] = ("hlc3", "close", "open", "ohlc4")
+ENTRY_RULES: tuple[str, ...] = ("hlc3", "close", "open", "ohlc4")  # one entry price per candle
+RANGE_ENTRY = "range"  # model v2 option: ``entry_points`` entries spread over the candle's range
+ALL_ENTRY_RULES: tuple[str, ...] = ENTRY_RULES + (RANGE_ENTRY,)
+BINANCE_MAX_LEVERAGE = 125  # BTCUSDT's first bracket (MODEL.md, Binance USD-M risk limits)
 OI_PROXY_MODES: tuple[str, ...] = ("auto", "always", "never")
 
 
@@ -20,6 +23,32 @@ def _number(value: float) -> float | int:
     """An int when the value is integral (so 25 and 25.0 print alike), else a float."""
     x = float(value)
     return int(x) if x.is_integer() else x
+
+
+def lognormal_leverage_weights(
+    median: float = 10.0,
+    sigma: float = 1.0,
+    min_leverage: float = 2.0,
+    max_leverage: float = BINANCE_MAX_LEVERAGE,
+    count: int = 24,
+) -> tuple[tuple[float, float], ...]:
+    """A leverage ladder with lognormal weights (model v2 option), for ``ModelParams.leverage_weights``.
+
+    ``count`` leverages evenly spaced in log from ``min_leverage`` to ``max_leverage``
+    (L_i = exp(ln min + i/(count-1) x (ln max - ln min))), weighted
+    w_i ~ exp(-0.5 x ((ln L_i - ln median) / sigma)^2) and normalised to sum 1. The default reaches
+    Binance's maximum of 125x on BTCUSDT.
+    """
+    if count < 1 or sigma <= 0 or median <= 0 or not 1.0 <= min_leverage <= max_leverage:
+        raise ValueError("a ladder needs count >= 1, sigma > 0, median > 0 and 1 <= min <= max leverage")
+    if count == 1:
+        lev = np.array([float(min_leverage)])
+    else:
+        lev = np.exp(np.linspace(math.log(min_leverage), math.log(max_leverage), count))
+        lev[0], lev[-1] = min_leverage, max_leverage  # exactly, not exp(log(x))
+    w = np.exp(-0.5 * ((np.log(lev) - math.log(median)) / sigma) ** 2)
+    w = w / w.sum()
+    return tuple((float(x), float(y)) for x, y in zip(lev, w))
 
 
 def _as_timedelta(value: pd.Timedelta | float | int | None, name: str) -> pd.Timedelta | None:
@@ -57,7 +86,11 @@ class ModelParams:
         bracket. A tier with leverage L uses ``min(position_notional, largest notional allowed at
         L)``. Default 10,000 USD.
     entry
-        Entry price of what opened in a candle: "hlc3" (v1), "close", "open" or "ohlc4".
+        Entry price of what opened in a candle: "hlc3" (v1), "close", "open", "ohlc4", or "range"
+        (v2 option): ``entry_points`` entries spread evenly over the candle's range,
+        E_j = low + (j + 0.5) / S x (high - low), j = 0..S-1, each 1/S of the new notional.
+    entry_points
+        S, the number of entries with ``entry="range"`` (default 9; ignored by the other rules).
     decay_half_life
         Off in v1 (None). A ``pd.Timedelta`` (or hours): after it, half of a level's notional has
         been closed.
@@ -72,6 +105,20 @@ class ModelParams:
         Volume proxy: share of each candle's traded USD (volume * close) that opens positions.
     proxy_half_life
         Volume proxy: decay half-life when ``decay_half_life`` is None (default 12 hours).
+    turnover_per_hour
+        Off in v1 (0). Share r of open interest closed and reopened per hour (model v2 option):
+        in a candle of D hours r_c = 1 - (1 - r)^D; every level alive at the previous close
+        shrinks by (1 - r_c) and r_c x OI_{t-1} is opened again at the candle's entries (on top of
+        max(dOI, 0); nothing where OI_{t-1} is unknown). Not used by the volume proxy.
+    same_candle_share
+        Off in v1 (0). Share q of a level born inside its own candle's range (long: LP >= low,
+        short: LP <= high) counted as liquidated in that candle (model v2 option); the other
+        1 - q lives on and dies at the first crossing after it, as usual.
+    level_resolution
+        0 (exact, default). With ``entry="range"``: the largest relative gap wanted between
+        neighbouring entries; a candle narrower than ``entry_points`` gaps gets fewer entries
+        (``core.model.levels.entry_counts``). On 1m candles, whose range is often near 0.1%,
+        0.001 needs one or two entries per leverage instead of nine.
     """
 
     leverage_weights: tuple[tuple[float, float], ...] | Mapping[float, float] = tuple(DEFAULT_LEVERAGE_WEIGHTS.items())
@@ -85,6 +132,10 @@ class ModelParams:
     oi_proxy: str = "auto"
     proxy_share: float = 0.1
     proxy_half_life: pd.Timedelta | float = field(default_factory=lambda: pd.Timedelta(hours=12))
+    entry_points: int = 9
+    turnover_per_hour: float = 0.0
+    same_candle_share: float = 0.0
+    level_resolution: float = 0.0
 
     def __post_init__(self) -> None:
         pairs = self.leverage_weights.items() if isinstance(self.leverage_weights, Mapping) else self.leverage_weights
@@ -107,8 +158,17 @@ class ModelParams:
             raise ValueError(f"brackets must be None, a BracketTable or {EXCHANGE_BRACKETS!r}")
         if self.position_notional <= 0:
             raise ValueError("position_notional must be positive")
-        if self.entry not in ENTRY_RULES:
-            raise ValueError(f"entry must be one of {ENTRY_RULES}")
+        if self.entry not in ALL_ENTRY_RULES:
+            raise ValueError(f"entry must be one of {ALL_ENTRY_RULES}")
+        if isinstance(self.entry_points, bool) or int(self.entry_points) != self.entry_points or self.entry_points < 1:
+            raise ValueError("entry_points must be a whole number >= 1")
+        object.__setattr__(self, "entry_points", int(self.entry_points))
+        if not 0.0 <= self.turnover_per_hour < 1.0:
+            raise ValueError("turnover_per_hour must lie in [0, 1)")
+        if not 0.0 <= self.level_resolution < 1.0:
+            raise ValueError("level_resolution must lie in [0, 1)")
+        if not 0.0 <= self.same_candle_share <= 1.0:
+            raise ValueError("same_candle_share must lie in [0, 1]")
         if self.oi_proxy not in OI_PROXY_MODES:
             raise ValueError(f"oi_proxy must be one of {OI_PROXY_MODES}")
         if self.proxy_share <= 0:

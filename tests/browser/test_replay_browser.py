@@ -15,7 +15,7 @@ from tests.browser.conftest import CHART, OUTPUT, wait_idle
 
 pytestmark = pytest.mark.browser
 
-THUMB = "[data-testid='stMain'] [data-testid='stSliderThumbValue']"  # the replay's (the sidebar has sliders too)
+THUMB = "[data-testid='stMain'] [data-testid='stSliderThumbValue']"  # the replay's time slider, not the sidebar's
 LINK = "?src=btc_2026-02_crash&tf=5m&lb=3d"
 CANDLE = timedelta(minutes=5)
 PLAYED_FRAMES = 4  # distinct frames the replay must show while playing

@@ -14,8 +14,9 @@ from core.data.load import DataServices
 
 
 def core_cache_sizes(services: DataServices) -> dict[str, int]:
-    """Entries, bound, upstream calls and open breakers of ``services``' single-flight cache."""
-    cache = services.cache
+    """Entries, bound, upstream calls and open breakers of ``services``' single-flight cache (the
+    process's own one when the cache is shared on Redis: ``SharedResultCache.local``)."""
+    cache = getattr(services.cache, "local", services.cache)
     return {
         "entries": len(cache),
         "maxsize": cache.maxsize,

@@ -7,8 +7,9 @@ Usage (from the repository root)::
 Before ``streamlit run app.py`` starts in this process, the app's process-wide data services are
 replaced (``core.data.load.set_default_services``) by ones whose ccxt clients talk to
 ``tests/fixtures/fake_exchanges.py`` (ccxt's own HTTP handling runs; only ``session.request`` is
-faked), on a clock frozen at start-up so every request falls in one time bucket. The cache and
-the last-good store are the production defaults (store in ``$LIQMAP_CACHE_DIR``).
+faked), on a clock frozen at start-up (or at ``$LIQMAP_FAKE_NOW``, so that several launchers share
+one) so every request falls in one time bucket. The cache and the last-good store are the
+production defaults (store in ``$LIQMAP_CACHE_DIR``; on Redis when ``$LIQMAP_REDIS_URL`` is set).
 
 A tiny loopback HTTP server (``GET /stats``, port written to STATS_FILE) reports the upstream
 requests per exchange and endpoint, core's cache sizes, Streamlit's cache sizes and bounds, and
@@ -35,6 +36,7 @@ from core.data.live import ClientPool  # noqa: E402
 from core.data.load import DataServices, default_services, set_default_services  # noqa: E402
 from tests.load.introspect import core_cache_sizes, st_cache_bounds, st_cache_sizes  # noqa: E402
 
+FAKE_NOW_VAR = "LIQMAP_FAKE_NOW"  # an ISO time: several launchers on one clock (default: now at start-up)
 FAKES: dict[str, FakeExchange] = {}
 FROZEN_NOW: list[pd.Timestamp] = []
 
@@ -44,6 +46,15 @@ def install_fake_exchanges(now: pd.Timestamp) -> dict[str, FakeExchange]:
     fakes = fakes_at(now)
     set_default_services(DataServices(clients=ClientPool(lambda ex: fakes[ex].client()), clock=lambda: now))
     return fakes
+
+
+def frozen_now(text: str) -> pd.Timestamp:
+    """The launcher's frozen clock: ``text`` (ISO, as ``$LIQMAP_FAKE_NOW``; UTC when it names no zone),
+    or now when empty."""
+    if not text.strip():
+        return pd.Timestamp.now(tz="UTC")
+    stamp = pd.Timestamp(text)
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
 def rss_kb() -> int:
@@ -99,7 +110,7 @@ def main(port: int, stats_file: Path) -> None:
     """Install the fakes, start the stats server, then run the app (blocks until terminated)."""
     from streamlit.web import cli
 
-    FROZEN_NOW.append(pd.Timestamp.now(tz="UTC"))
+    FROZEN_NOW.append(frozen_now(os.environ.get(FAKE_NOW_VAR, "")))
     FAKES.update(install_fake_exchanges(FROZEN_NOW[0]))
     serve_stats(stats_file)
     os.chdir(REPO)

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,11 +73,14 @@ def _wait_healthy(proc: subprocess.Popen, url: str, stats_file: Path, log: Path)
 
 
 @contextmanager
-def serve_app(workdir: Path) -> Iterator[RunningApp]:
-    """Run the launcher with its cache directory and log in ``workdir``; always stopped on exit."""
+def serve_app(workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[RunningApp]:
+    """Run the launcher with its cache directory and log in ``workdir``; always stopped on exit.
+
+    ``env``: extra environment variables for the server (e.g. ``LIQMAP_REDIS_URL``, ``LIQMAP_FAKE_NOW``).
+    """
     port = free_port()
     stats_file, log = workdir / "stats_port", workdir / "server.log"
-    env = dict(os.environ, LIQMAP_CACHE_DIR=str(workdir / "cache"))
+    env = {**os.environ, **(env or {}), "LIQMAP_CACHE_DIR": str(workdir / "cache")}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, str(LAUNCHER), str(port), str(stats_file)], cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)

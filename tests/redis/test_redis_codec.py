@@ -1,4 +1,5 @@
-"""The market blob: every ``MarketData`` field comes back exactly; damaged bytes are refused."""
+"""The shared values: every ``MarketData`` field comes back exactly from its blob, depth and coin
+lists from their JSON; damaged or foreign bytes are refused."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 
 from core.data.bundled import DEFAULT_DATASET, load_bundled
 from core.data.market import CANDLE_COLUMNS, MarketData
+from core.data.depth import Depth
 from core.data.market_codec import MAGIC, decode_market, encode_market
+from core.data.shared_services import decode_depth, decode_names, encode_depth, encode_names
 
 
 def assert_same_market(a: MarketData, b: MarketData) -> None:
@@ -115,3 +118,57 @@ def test_damaged_blobs_raise_value_error(damage):
     blob = encode_market(market_with(30, 2, funding=True, ratio=False))
     with pytest.raises(ValueError):
         decode_market(damage(blob))
+
+
+# Depth and coin lists (JSON): the other results the replicas share.
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(usd=finite, seen=finite, reach=finite, note=st.text(max_size=300))
+def test_any_depth_round_trips(usd, seen, reach, note):
+    """Every field of a ``Depth`` comes back exactly (floats bit for bit, the note as written)."""
+    depth = Depth(usd, seen, reach, note)
+    back = decode_depth(encode_depth(depth))
+    assert back == depth and all(type(getattr(back, f)) is float for f in ("usd", "seen_usd", "reach"))
+
+
+@given(names=st.lists(st.text(max_size=30), max_size=50).map(tuple))
+def test_any_coin_list_round_trips(names):
+    """A coin list comes back as the same tuple, in order."""
+    assert decode_names(encode_names(names)) == names
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"\xff",
+        b"[]",
+        b'{"usd": 1, "seen_usd": 1, "reach": 1}',
+        b'{"usd": true, "seen_usd": 1, "reach": 1, "note": ""}',
+        b'{"usd": "1", "seen_usd": 1, "reach": 1, "note": ""}',
+        encode_market(load_bundled(DEFAULT_DATASET, "1h")),
+    ],
+)
+def test_foreign_bytes_are_not_a_depth(blob):
+    """Bytes that are not a depth raise ValueError (the shared cache then treats them as a miss)."""
+    with pytest.raises(ValueError):
+        decode_depth(blob)
+
+
+@pytest.mark.parametrize("blob", [b"", b"{}", b'["BTC/USDT:USDT", 1]', b'"BTC"'])
+def test_foreign_bytes_are_not_a_coin_list(blob):
+    """Bytes that are not a list of strings raise ValueError."""
+    with pytest.raises(ValueError):
+        decode_names(blob)
+
+
+@pytest.mark.parametrize(
+    ("encode", "value"),
+    [(encode_depth, 1.5), (encode_depth, Depth(float("nan"), 1.0, 1.0)), (encode_names, ["BTC"]), (encode_names, (1,))],
+)
+def test_what_a_codec_cannot_carry_is_refused_when_encoding(encode, value):
+    """A wrong type or a NaN is refused (the value then stays in the process that computed it)."""
+    with pytest.raises((TypeError, ValueError)):
+        encode(value)

@@ -19,7 +19,8 @@ from fixtures.fake_exchanges import FakeClock, FakeExchange, fakes_at, raising
 from core.data import shared_services
 from core.data.cache import SingleFlightCache
 from core.data.live import ClientPool
-from core.data.load import DataServices, fetch_order_book_depth, load_market
+from core.data.coins import list_coins
+from core.data.load import DataServices, fetch_order_book_depth, load_market, order_book_depth
 from core.data.shared_cache import SharedCache
 from core.data.shared_services import SharedResultCache, SharedSnapshotStore, shared_name, usage_member
 from core.data.store import SnapshotStore
@@ -108,6 +109,25 @@ def test_depth_is_shared_too(redis_server, tmp_path):
     assert a.requests() and b.requests() == Counter()
 
 
+def test_depth_keeps_its_reach_and_note_across_replicas(redis_server, tmp_path):
+    """The whole ``Depth`` is shared (the note about a shallow book too), not only its USD."""
+    clock = FakeClock(NOW)
+    a, b = Replica(redis_server.url, tmp_path / "a", clock), Replica(redis_server.url, tmp_path / "b", clock)
+    depth = order_book_depth("okx", "BTC/USDT:USDT", services=a.services)
+    assert order_book_depth("okx", "BTC/USDT:USDT", services=b.services) == depth
+    assert b.requests() == Counter()
+
+
+def test_coin_lists_are_shared_too(redis_server, tmp_path):
+    """One replica's coin list (markets and tickers) serves the other."""
+    clock = FakeClock(NOW)
+    a, b = Replica(redis_server.url, tmp_path / "a", clock), Replica(redis_server.url, tmp_path / "b", clock)
+    coins = list_coins("bybit", services=a.services)
+    assert coins[0] and not coins[1]
+    assert list_coins("bybit", services=b.services) == coins
+    assert a.requests() and b.requests() == Counter()
+
+
 def test_a_replica_that_never_fetched_shows_the_last_good_data_of_another(redis_server, tmp_path):
     """Replica A fetched; later the exchange fails for B (empty disk): B shows A's data as last good."""
     a = Replica(redis_server.url, tmp_path / "a", FakeClock(NOW))
@@ -124,15 +144,23 @@ def test_a_replica_that_never_fetched_shows_the_last_good_data_of_another(redis_
 
 
 def test_redis_killed_the_replica_still_loads_live_and_snapshot(redis_server, tmp_path, caplog):
-    """Redis dies: live data is fetched locally and the last-good store reads the local disk; nothing raises."""
-    clock = FakeClock(NOW)
-    a = Replica(redis_server.url, tmp_path / "a", clock)
+    """Redis dies: live data is fetched locally (the incremental refresh reading the local disk,
+    request for request what a replica without Redis makes) and the last-good store reads the
+    local disk; nothing raises."""
+    clock, alone_clock = FakeClock(NOW), FakeClock(NOW)
+    a, alone = Replica(redis_server.url, tmp_path / "a", clock), Replica(None, tmp_path / "alone", alone_clock)
     a.load()
+    alone.load()
     redis_server.kill()
     clock.advance(minutes=10)  # a new time bucket: not in the local cache
-    before = a.requests()
-    market = a.load()
-    assert market.source == "live" and a.requests() - before == before  # one more local fetch
+    alone_clock.advance(minutes=10)
+    before, alone_before = a.requests(), alone.requests()
+    market, reference = a.load(), alone.load()
+    assert market.source == "live" and market.fetched_at == NOW + pd.Timedelta(minutes=10)
+    assert a.requests() - before == alone.requests() - alone_before  # the same fetch as without Redis
+    assert a.requests() - before  # and there was one
+    assert market.notes == reference.notes and any(n.startswith("refreshed:") for n in market.notes)
+    pd.testing.assert_frame_equal(market.candles, reference.candles, check_freq=False)
     for fake in a.fakes.values():
         fake.fault = raising(OFFLINE)
     clock.advance(minutes=10)
@@ -192,8 +220,12 @@ def test_defaults_follow_the_environment(monkeypatch, redis_server):
     monkeypatch.delenv("LIQMAP_REDIS_URL", raising=False)
     assert type(shared_services.default_cache()) is SingleFlightCache
     assert type(shared_services.default_store()) is SnapshotStore
+    assert type(DataServices().cache) is SingleFlightCache
     monkeypatch.setattr(shared_services, "_PROCESS_SHARED", [])
     monkeypatch.setenv("LIQMAP_REDIS_URL", redis_server.url)
     cache, store = shared_services.default_cache(), shared_services.default_store()
     assert isinstance(cache, SharedResultCache) and isinstance(store, SharedSnapshotStore)
     assert cache.shared is store.shared and cache.shared.ping()
+    services = DataServices()  # what the app builds
+    assert isinstance(services.cache, SharedResultCache) and services.cache.shared is cache.shared
+    assert isinstance(services.store, SharedSnapshotStore)

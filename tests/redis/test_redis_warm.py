@@ -64,7 +64,7 @@ def test_markets_are_parsed_with_colons_in_the_symbol():
         "bybit:BTC/USDT:USDT:5m",
         "kraken:BTC/USDT:USDT:5m:3d",
         "bybit:BTC/USDT:USDT:7m:3d",
-        "bybit:FOO/USDT:USDT:5m:3d",
+        "bybit:BTC/USD:USD:5m:3d",  # not a USDT perpetual
     ):
         with pytest.raises(ValueError):
             parse_market(bad)

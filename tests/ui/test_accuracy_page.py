@@ -55,15 +55,16 @@ def upload(name: str) -> tuple[str, bytes, str]:
 def test_page_explains_where_files_come_from_and_that_nothing_is_scored_yet():
     at = open_page(src="btc_2026-09")
     assert at.title[0].value == "Import & accuracy"
-    assert [h.value for h in at.header][:3] == ["1. Market data from Binance's public files",
-                                               "2. Liquidations that really happened", "3. Model vs reality"]
+    assert [h.value for h in at.header][:4] == ["1. Market data from Binance's public files",
+                                               "2. Liquidations that really happened", "3. Model vs reality",
+                                               "4. Candle by candle: does the model say when?"]
     assert "data.binance.vision/data/futures/um/daily/klines/<SYMBOL>" in at.code[0].value
     assert "metrics" in at.code[0].value
     assert any("No realized liquidations loaded" in i.value for i in at.info)
     labels = [b.label for b in at.button]
     assert "Load the example files" in labels
     assert "Score the 5 Mar 2024 crash" not in labels  # the app never reads ../shared
-    assert len(at.file_uploader) == 2 and at.file_uploader[0].accept_multiple_files
+    assert len(at.file_uploader) == 3 and at.file_uploader[0].accept_multiple_files
 
 
 def test_example_files_switch_the_source_to_upload_and_show_what_was_read():
@@ -152,7 +153,7 @@ def test_realized_file_is_drawn_over_the_heatmap_and_scored(tmp_path):
     assert not at.exception and not at.error
     assert at.session_state["accuracy_realized"]["name"] == path.name
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # overlay, per-candle bars, calibration
+    assert len(charts) == 4  # overlay, per-candle bars, calibration; section 4: the per-candle score's bars
     assert '"circle"' in charts[0].proto.spec  # the realized markers
     labels = [m.label for m in at.metric]
     assert labels == ["Hit share", "Lift over a uniform guess", "Lift over distance only", "Scored"]
@@ -190,3 +191,46 @@ def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
     assert values == {"Hit share": "14.9%", "Lift over a uniform guess": "1.49×",
                       "Lift over distance only": "0.15×", "Scored": "1,411 of 1,411"}  # bench/score_2024_03_05.py
     assert "Every liquidation given was scored." in texts(fresh)
+
+
+def candle_csv(n: int = 400, seed: int = 5) -> bytes:
+    """A CoinGlass-style hourly file with its own candles and open interest (random walks)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    close = 90_000 * np.exp(np.cumsum(rng.normal(0, 0.006, n)))
+    open_ = np.concatenate(([90_000.0], close[:-1]))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.003, n)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.003, n)))
+    oi = 8e9 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
+    down, up = np.maximum(open_ - low, 0) / open_, np.maximum(high - open_, 0) / open_
+    times = pd.date_range("2026-01-01", periods=n, freq="1h", tz="UTC")
+    frame = pd.DataFrame({"timestamp": times.as_unit("ms").asi8, "price_open": open_, "price_high": high,
+                          "price_low": low, "price_close": close, "oi_close": oi,
+                          "liquidation_long_usd": 1e9 * down ** 2 * rng.lognormal(0, 0.5, n) + 1e4,
+                          "liquidation_short_usd": 1e9 * up ** 2 * rng.lognormal(0, 0.5, n) + 1e4})
+    return frame.to_csv(index=False).encode()
+
+
+def test_per_candle_file_is_scored_charted_and_fitted():
+    """A per-candle file with candles and OI: scorecard (model, move x OI, uniform), the model's name,
+    the per-candle chart, the biggest misses, and "Fit on this period" shows fitted values."""
+    at = open_page(src="btc_2026-09")
+    at.file_uploader(key="accuracy_candle_file").set_value(("coinglass_1h.csv", candle_csv(), "text/csv")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    body = texts(at)
+    assert "All scored candles" in body and "its own 1h candles and open interest" in body
+    assert "Model: " in body and "warm-up" in body
+    card = at.dataframe[0].value
+    assert list(card.index) == ["model (this map)", "move x OI", "uniform"] and "ρ longs" in card.columns
+    assert any("Biggest misses" == s.value for s in at.subheader)
+    button(at, "Fit on this period").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Fitted" in texts(at) and "held-out" in texts(at)
+
+
+def test_a_wrong_per_candle_file_shows_a_plain_error():
+    at = open_page(src="btc_2026-09")
+    at.file_uploader(key="accuracy_candle_file").set_value(("x.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert not at.exception
+    assert any("could not be used" in e.value for e in at.error)

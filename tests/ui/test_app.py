@@ -128,3 +128,23 @@ def test_how_it_works_page_renders():
     assert not at.exception
     assert any("How it works" in t.value for t in at.title)
     assert len(at.latex) >= 3
+    headers = [h.value for h in at.header]
+    for wanted in ("Hour by hour: does the model say when?", "Model v2 and the calibrated preset",
+                   "Do big clusters attract price?"):
+        assert wanted in headers
+    body = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    assert "Model shown on the other pages" in body and "Calibrated (v2)" in body
+    assert "95% CI" in body and "held-out" in body
+    magnets = at.dataframe[-1].value
+    assert list(magnets.index) == ["Reference v1", "Calibrated (v2)"] and "95% interval" in magnets.columns
+
+
+def test_model_memory_is_shown_and_settable():
+    """The heatmap of a 12h sample window runs on the history before it (the caption says how much)
+    and draws only the window; ``mem=0`` in the link turns memory off."""
+    at = run_app(src="btc_2026-02_crash", tf="5m", lb="12h")
+    assert at.slider(key="sidebar_mem").value == 7
+    assert "model memory 2.5 days" in texts(at)
+    off = run_app(src="btc_2026-02_crash", tf="5m", lb="12h", mem="0")
+    assert off.slider(key="sidebar_mem").value == 0
+    assert "model memory" not in texts(off)

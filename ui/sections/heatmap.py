@@ -111,6 +111,8 @@ def downloads(ctx: PageContext, hm: Heatmap, levels: pd.DataFrame, params: Model
 def market_data(ctx: PageContext) -> None:
     """Price and open interest of the window, in an expander."""
     market = ctx.market
+    if market.window_start is not None:  # draw the window, not the model's memory before it
+        market = market.window(start=market.window_start)
     with st.expander("Market data: price and open interest"):
         st.altair_chart(market_chart(market, width=HEATMAP_WIDTH + PROFILE_WIDTH), width="content")
         st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "

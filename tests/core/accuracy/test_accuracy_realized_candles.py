@@ -81,3 +81,18 @@ def test_real_force_orders_binned_match_their_total():
     orders = read_realized(path, symbol="BTC/USDT:USDT")
     assert per.to_numpy().sum() == pytest.approx(orders["usd"].sum())
     assert np.all(per.to_numpy() >= 0)
+
+
+def test_market_from_candle_file_uses_its_candles_and_open_interest():
+    """A CoinGlass-style file with prices and oi_close is a market on its own spacing; without them, None."""
+    from core.accuracy.realized_candles import market_from_candle_file, read_candle_file
+
+    times = pd.date_range("2026-01-01", periods=6, freq="1h", tz="UTC")
+    raw = pd.DataFrame({"timestamp": times.as_unit("ms").asi8, "liquidation_long_usd": [1, 2, 3, 4, 5, 6],
+                        "liquidation_short_usd": [0, 1, 0, 1, 0, 1], "price_open": 100.0, "price_high": 101.0,
+                        "price_low": 99.0, "price_close": 100.5, "oi_close": [1e9, 1.1e9, 1.0e9, 1.2e9, 1.3e9, 1.2e9]})
+    frame = read_candle_file(raw, "test.csv")
+    market = market_from_candle_file(frame)
+    assert market is not None and market.timeframe == "1h" and market.has_open_interest
+    assert market.candles.index.equals(pd.DatetimeIndex(times).as_unit("ns"))
+    assert market_from_candle_file(frame[["long_usd", "short_usd"]]) is None

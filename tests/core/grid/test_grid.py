@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -12,8 +13,16 @@ from hypothesis import strategies as st
 
 from core.data.bundled import BUNDLED, load_bundled
 from core.data.market import MarketData
-from core.grid import CrossingIndex, Heatmap, compute_aggregate, compute_heatmap, compute_profile, key_levels
-from core.model import ModelParams, build_levels, entry_prices
+from core.grid import (
+    CrossingIndex,
+    Heatmap,
+    compute_aggregate,
+    compute_heatmap,
+    compute_liquidated,
+    compute_profile,
+    key_levels,
+)
+from core.model import ModelParams, build_levels, entry_prices, lognormal_leverage_weights
 
 # --------------------------------------------------------------------------------------------
 # The reference: MODEL.md followed literally, one level at a time
@@ -23,16 +32,28 @@ from core.model import ModelParams, build_levels, entry_prices
 def reference_heatmap(market: MarketData, params: ModelParams, edges: np.ndarray):
     """Brute force: follow every level forward candle by candle (MODEL.md, reference model v1).
 
-    Supports the flat maintenance rate, every entry rule, decay and the volume proxy.
+    Supports the flat maintenance rate, every entry rule (also "range": S entries over the candle's
+    range), decay, the volume proxy, turnover and the same-candle share (model v2 options).
     Returns (long grid, short grid, liquidated long, liquidated short).
     """
     c = market.candles
     n = len(c)
     high, low = c["high"].to_numpy(), c["low"].to_numpy()
     close, volume = c["close"].to_numpy(), c["volume"].to_numpy()
-    entry = entry_prices(c, params.entry)
+    if params.entry == "range":
+        res = params.level_resolution
+
+        def count(t):  # entries of candle t: fewer on a narrow candle when a resolution is set
+            if res == 0:
+                return params.entry_points
+            return min(params.entry_points, max(1, math.ceil((high[t] - low[t]) / low[t] / res)))
+
+        entries = [[(low[t] + (j + 0.5) / count(t) * (high[t] - low[t]), 1.0 / count(t)) for j in range(count(t))]
+                   for t in range(n)]
+    else:
+        entries = [[(e, 1.0)] for e in entry_prices(c, params.entry)]
     oi = market.open_interest.to_numpy(dtype="float64", na_value=np.nan)
-    times = c.index.asi8 / 1e9  # seconds
+    times = c.index.as_unit("ns").asi8 / 1e9  # seconds (whatever unit the index holds)
     proxy = params.oi_proxy == "always" or (params.oi_proxy == "auto" and not market.has_open_interest)
     half_life = params.decay_half_life
     if half_life is None and proxy:
@@ -41,17 +62,27 @@ def reference_heatmap(market: MarketData, params: ModelParams, edges: np.ndarray
     grids = {1: np.zeros((bands, n)), -1: np.zeros((bands, n))}
     liquidated = {1: np.zeros(n), -1: np.zeros(n)}
 
+    r = 0.0 if proxy else params.turnover_per_hour
+    q = params.same_candle_share
+
+    def turned_over(u):  # share of open interest closed and reopened in candle u (u >= 1)
+        return 1.0 - (1.0 - r) ** ((times[u] - times[u - 1]) / 3600.0)
+
     def opened(t):
         if proxy:
             return params.proxy_share * volume[t] * close[t]
-        if t == 0 or math.isnan(oi[t]) or math.isnan(oi[t - 1]):
+        if t == 0 or math.isnan(oi[t - 1]):
             return 0.0
-        return max(oi[t] - oi[t - 1], 0.0)
+        churn = turned_over(t) * oi[t - 1]
+        if math.isnan(oi[t]):
+            return churn
+        return max(oi[t] - oi[t - 1], 0.0) + churn
 
     def shrink(u):
+        keep = 1.0 - turned_over(u)
         if proxy or math.isnan(oi[u]) or math.isnan(oi[u - 1]) or oi[u] >= oi[u - 1]:
-            return 1.0
-        return oi[u] / oi[u - 1]
+            return keep
+        return keep * oi[u] / oi[u - 1]
 
     def decay(t, u):
         if half_life is None:
@@ -62,23 +93,27 @@ def reference_heatmap(market: MarketData, params: ModelParams, edges: np.ndarray
         new = opened(t)
         if new <= 0:
             continue
-        for side, share in ((1, params.long_share), (-1, 1 - params.long_share)):
-            for lev, weight in params.leverage_weights:
-                price = entry[t] * (1 - side / lev) / (1 - side * params.mmr)
-                value = new * share * weight
-                if value <= 0:
-                    continue
-                inside = edges[0] <= price <= edges[-1]
-                band = min(int(np.searchsorted(edges, price, side="right")) - 1, bands - 1)
-                for u in range(t, n):
-                    if u > t:
-                        value *= shrink(u)
-                        crossed = low[u] <= price if side == 1 else high[u] >= price
-                        if crossed:
-                            liquidated[side][u] += value * decay(t, u)
-                            break
-                    if inside:
-                        grids[side][band, u] += value * decay(t, u)
+        for (side, share), (lev, weight), (entry, part) in itertools.product(
+            ((1, params.long_share), (-1, 1 - params.long_share)), params.leverage_weights, entries[t]
+        ):
+            price = entry * (1 - side / lev) / (1 - side * params.mmr)
+            value = new * share * weight * part
+            if value <= 0:
+                continue
+            if q > 0 and (low[t] <= price if side == 1 else high[t] >= price):
+                liquidated[side][t] += q * value
+                value *= 1 - q
+            inside = edges[0] <= price <= edges[-1]
+            band = min(int(np.searchsorted(edges, price, side="right")) - 1, bands - 1)
+            for u in range(t, n):
+                if u > t:
+                    value *= shrink(u)
+                    crossed = low[u] <= price if side == 1 else high[u] >= price
+                    if crossed:
+                        liquidated[side][u] += value * decay(t, u)
+                        break
+                if inside:
+                    grids[side][band, u] += value * decay(t, u)
     return grids[1], grids[-1], liquidated[1], liquidated[-1]
 
 
@@ -147,6 +182,82 @@ def test_engine_equals_reference(seed, n, vol, nan_share, zero_oi, params, bins,
     hm = compute_heatmap(market, params, price_bins=bins, price_range=price_range)
     long, short, liq_long, liq_short = reference_heatmap(market, params, hm.price_edges)
     assert hm.long.shape == (bins, n)
+    assert_grid_equal(hm.long, long)
+    assert_grid_equal(hm.short, short)
+    assert_grid_equal(hm.liquidated_long, liq_long)
+    assert_grid_equal(hm.liquidated_short, liq_short)
+
+
+V2_CHOICES = [
+    ModelParams(entry="range", entry_points=9, leverage_weights=lognormal_leverage_weights(),
+                turnover_per_hour=0.1, same_candle_share=0.25),
+    ModelParams(entry="range", entry_points=2),
+    ModelParams(entry="range", entry_points=1, long_share=0.8, same_candle_share=1.0),
+    ModelParams(turnover_per_hour=0.5, decay_half_life=pd.Timedelta(hours=3)),
+    ModelParams(turnover_per_hour=0.999, leverage_weights=lognormal_leverage_weights(5, 0.5, count=4)),
+    ModelParams(same_candle_share=0.4, leverage_weights={2: 1, 125: 1}, entry="close"),
+    ModelParams(entry="range", entry_points=3, turnover_per_hour=0.02, same_candle_share=0.1, long_share=0.3),
+    ModelParams(entry="range", entry_points=9, level_resolution=0.01, turnover_per_hour=0.1, same_candle_share=0.25),
+]
+
+
+def irregular(market: MarketData, seed: int) -> MarketData:
+    """The same market on a non-uniform time axis (gaps of 1 minute to 3 hours)."""
+    rng = np.random.default_rng(seed)
+    n = len(market.candles)
+    steps = rng.choice([60, 300, 3600, 10800], size=n)
+    idx = pd.DatetimeIndex(pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.cumsum(steps), unit="s"))
+    candles = market.candles.set_axis(idx)
+    return MarketData(exchange=market.exchange, symbol=market.symbol, timeframe=market.timeframe, candles=candles,
+                      open_interest=market.open_interest.set_axis(idx), source=market.source)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    vol=st.sampled_from([0.002, 0.01, 0.04]),
+    nan_share=st.sampled_from([0.0, 0.0, 0.2]),
+    zero_oi=st.booleans(),
+    params=st.sampled_from(V2_CHOICES),
+    bins=st.integers(1, 40),
+    ranged=st.booleans(),
+    spacing=st.sampled_from(["1min", "1h", "irregular"]),
+)
+def test_v2_options_equal_reference(seed, n, vol, nan_share, zero_oi, params, bins, ranged, spacing):
+    """Range entries, lognormal ladder, turnover and same-candle share: engine == per-level reference."""
+    market = make_market(seed, n, vol, nan_share, zero_oi, minutes=60 if spacing == "1h" else 1)
+    if spacing == "irregular":
+        market = irregular(market, seed)
+    price_range = (90.0, 110.0) if ranged else None
+    hm = compute_heatmap(market, params, price_bins=bins, price_range=price_range)
+    long, short, liq_long, liq_short = reference_heatmap(market, params, hm.price_edges)
+    assert_grid_equal(hm.long, long)
+    assert_grid_equal(hm.short, short)
+    assert_grid_equal(hm.liquidated_long, liq_long)
+    assert_grid_equal(hm.liquidated_short, liq_short)
+    col = n - 1
+    prof = compute_profile(market, params, price_bins=bins, price_range=hm.price_edges[[0, -1]].tolist(), at=col)
+    assert_grid_equal(prof.long, long[:, col])
+    assert_grid_equal(prof.short, short[:, col])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80), params=st.sampled_from(PARAM_CHOICES + V2_CHOICES))
+def test_compute_liquidated_equals_heatmap_totals(seed, n, params):
+    """The grid-free per-candle totals (for scoring and calibration) are the heatmap's, exactly."""
+    market = make_market(seed, n, 0.01, 0.1, minutes=60)
+    hm = compute_heatmap(market, params, price_bins=7, price_range=(95.0, 105.0))
+    long, short = compute_liquidated(market, params)
+    np.testing.assert_array_equal(long, hm.liquidated_long)
+    np.testing.assert_array_equal(short, hm.liquidated_short)
+
+
+def test_v2_options_across_many_blocks():
+    """A longer hourly market (many scan blocks) with every v2 option on still matches the reference."""
+    market = make_market(11, 300, vol=0.01, nan_share=0.05, zero_oi=True, minutes=60)
+    hm = compute_heatmap(market, V2_CHOICES[0], price_bins=25)
+    long, short, liq_long, liq_short = reference_heatmap(market, V2_CHOICES[0], hm.price_edges)
     assert_grid_equal(hm.long, long)
     assert_grid_equal(hm.short, short)
     assert_grid_equal(hm.liquidated_long, liq_long)

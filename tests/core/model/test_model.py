@@ -11,17 +11,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS
-from core.data.bundled import load_bundled
+from core.data.bundled import BUNDLED, load_bundled
+from core.data.market import MarketData
 from core.model import (
     BracketTable,
     ModelParams,
     brackets_for,
     build_levels,
     describe_margin,
+    entry_grid,
     entry_prices,
     liquidation_price,
+    lognormal_leverage_weights,
     long_shares,
+    new_notional,
     tier_price_ratios,
+    turnover_shares,
 )
 from tests.conftest import REPO, shared_path
 
@@ -310,6 +315,49 @@ def test_params_defaults_are_reference_v1():
     assert {p: 1}[ModelParams()] == 1
 
 
+def test_v2_options_are_off_by_default():
+    """ModelParams() switches no v2 option on: one entry (hlc3), the five v1 tiers, no turnover and no
+    same-candle share, so its levels are exactly the v1 levels (5 per side and opening candle)."""
+    p = ModelParams()
+    assert (p.entry, p.turnover_per_hour, p.same_candle_share) == ("hlc3", 0.0, 0.0)
+    market = load_bundled(next(iter(BUNDLED)), "1m")
+    lv = build_levels(market, p)
+    opened = new_notional(market, p)
+    assert len(lv.long) == 5 * int((opened > 0).sum()) and lv.long.born_liquidated is None
+    entry = entry_prices(market.candles)
+    first = lv.long.birth[0]
+    np.testing.assert_array_equal(lv.long.price[:5], entry[first] * (1 - 1 / np.array([5, 10, 25, 50, 100])) / 0.995)
+
+
+def test_lognormal_ladder():
+    """24 rungs from 2x to 125x, evenly spaced in log, weights lognormal around the median, summing to 1."""
+    pairs = lognormal_leverage_weights(median=10, sigma=1.0)
+    lev = np.array([p[0] for p in pairs])
+    w = np.array([p[1] for p in pairs])
+    assert len(pairs) == 24 and (lev[0], lev[-1]) == (2, 125)
+    np.testing.assert_allclose(np.diff(np.log(lev)), np.log(125 / 2) / 23)
+    assert w.sum() == pytest.approx(1.0)
+    ratio = w / np.exp(-0.5 * np.log(lev / 10) ** 2)
+    np.testing.assert_allclose(ratio, ratio[0])
+    np.testing.assert_allclose(np.array(ModelParams(leverage_weights=pairs).leverage_weights), np.array(pairs))
+    with pytest.raises(ValueError):
+        lognormal_leverage_weights(sigma=0)
+
+
+def test_range_entries_and_turnover_shares():
+    """Range entries sit at (j + 0.5) / S of each candle's range; a 2-hour candle turns over 1 - (1 - r)^2."""
+    c = pd.DataFrame({"open": [1.0, 1.0], "high": [4.0, 2.0], "low": [0.5, 1.0], "close": [2.0, 1.5],
+                      "volume": [1.0, 1.0]}, index=pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 02:00"], tz="UTC"))
+    e = entry_grid(c, "range", 4)
+    np.testing.assert_allclose(e[0], 0.5 + (np.arange(4) + 0.5) / 4 * 3.5)
+    np.testing.assert_allclose(entry_grid(c, "hlc3")[:, 0], entry_prices(c))
+    oi = pd.Series([100.0, 90.0], index=c.index)
+    market = MarketData("test", "BTC/USDT:USDT", "1h", c, oi, source="upload")
+    p = ModelParams(turnover_per_hour=0.1)
+    np.testing.assert_allclose(turnover_shares(market, p), [0.0, 1 - 0.9 ** 2])
+    np.testing.assert_allclose(new_notional(market, p), [0.0, (1 - 0.9 ** 2) * 100.0])
+
+
 def test_params_normalise_weights_and_hours():
     """Weights are normalised (a dict and pairs are equal) and a half-life in hours is a Timedelta."""
     a = ModelParams(leverage_weights={10: 1, 100: 3})
@@ -331,6 +379,9 @@ def test_params_normalise_weights_and_hours():
         {"brackets": "binance"},
         {"decay_half_life": -1},
         {"oi_proxy": "sometimes"},
+        {"entry_points": 0},
+        {"turnover_per_hour": 1.0},
+        {"same_candle_share": -0.1},
     ],
 )
 def test_params_reject_nonsense(kwargs):
@@ -378,3 +429,23 @@ def test_bracket_table_is_hashable_and_validated():
     assert float(t.maintenance(150.0)[1]) == 1.0
     with pytest.raises(ValueError):
         BracketTable("X", (10.0,), (20.0,), (0.01,), (50,), (0.0,))
+
+
+def test_model_presets_reference_and_calibrated():
+    """'Reference v1' is ModelParams() exactly; the default preset is the calibrated v2 with its
+    fitted values; each whole model has a provenance text and is recognised by name."""
+    from core.model import (CALIBRATED_V2, DEFAULT_PRESET, MODEL_PRESETS, PRESET_PROVENANCE, REFERENCE_V1,
+                            model_params, preset_name_of)
+
+    assert model_params(REFERENCE_V1) == ModelParams()
+    assert DEFAULT_PRESET == CALIBRATED_V2
+    v2 = model_params(CALIBRATED_V2)
+    fitted = (v2.entry, v2.entry_points, v2.turnover_per_hour, v2.same_candle_share, v2.mmr)
+    assert fitted == ("range", 9, 0.1, 0.25, 0.005)
+    lev = np.array([p[0] for p in v2.leverage_weights])
+    assert len(lev) == 24 and (lev.min(), lev.max()) == (2, 125)
+    assert set(PRESET_PROVENANCE) == set(MODEL_PRESETS)
+    assert "held" in PRESET_PROVENANCE[CALIBRATED_V2] and "MODEL.md" in PRESET_PROVENANCE[REFERENCE_V1]
+    assert preset_name_of(v2) == CALIBRATED_V2 and preset_name_of(ModelParams()) == REFERENCE_V1
+    assert preset_name_of(ModelParams(long_share=0.3)) is None
+    assert model_params(CALIBRATED_V2, long_share=0.6).long_share == 0.6
