@@ -6,17 +6,22 @@ Streamlit plumbing in ui/ and the logic in core/ (pure Python).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.badges import fallback_notice, source_badge
 from ui.context import publish
 from ui.data import load_view
 from ui.guard import run_page
+from ui.layout import fit_charts
 from ui.sections import assumptions
 from ui.sidebar import market_sidebar
 from ui.state import MODEL, VIEW
 
-st.set_page_config(page_title="Liquidation heatmap", page_icon=":material/local_fire_department:", layout="wide")
+# A local icon: an emoji or material icon would be fetched from a CDN / font host by the browser.
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+st.set_page_config(page_title="Liquidation heatmap", page_icon=str(FAVICON), layout="wide")
 
 # The pages folder is app_pages/, not pages/: Streamlit treats an app with a pages/ folder as an
 # old-style multipage app on a server's first run and on AppTest reruns, and then runs the linked
@@ -29,6 +34,7 @@ PAGES = [
     st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/menu_book:", url_path="how_it_works"),
 ]
 
+fit_charts()  # on a phone, charts wider than the screen shrink to fit it (every page)
 VIEW.seed_from_url()
 VIEW.restore()
 market_sidebar()

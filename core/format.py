@@ -21,6 +21,13 @@ def format_usd(value: float) -> str:
     return f"{sign}${v:.0f}"
 
 
+def article(number_text: str) -> str:
+    """"a" or "an" before a number as it is read aloud: an 8% / an 11% / an 18.2% / an 80%, a 1.5%."""
+    whole = number_text.lstrip("+-$").split(".")[0].replace(",", "")
+    eleven = len(whole) % 3 == 2 and whole[:2] in ("11", "18")
+    return "an" if whole.startswith("8") or eleven else "a"
+
+
 def format_price(value: float) -> str:
     """A price with precision suited to its size (84,213 / 3,412.50 / 0.5123)."""
     v = float(value)

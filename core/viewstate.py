@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from core.cascade import IMPACT_RULES
 from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, MAX_CANDLES, SYMBOLS, TIMEFRAMES
@@ -93,7 +93,25 @@ class Flag:
         raise Invalid("expected 0 or 1")
 
 
-Rule = Choice | Number | NumberIn | Flag
+@dataclass(frozen=True)
+class Symbol:
+    """A linear USDT perpetual in ccxt's unified form ("BTC/USDT:USDT"; "btc" and "BTCUSDT" read as
+    it): letters and digits only, so no free text reaches the exchange. Whether the exchange lists
+    it is checked against its coin list (``parse_view``'s ``coins``)."""
+
+    def parse(self, raw: str) -> str:
+        token = raw.strip().upper() if len(raw) <= 40 else ""
+        if "/" not in token:
+            token = f"{token[:-4] if token.endswith('USDT') and len(token) > 4 else token}/USDT:USDT"
+        elif ":" not in token:
+            token = f"{token}:USDT"
+        if SYMBOL_FORM.match(token):
+            return token
+        raise Invalid("not a USDT perpetual (e.g. BTC/USDT:USDT)")
+
+
+SYMBOL_FORM = re.compile(r"^[A-Z0-9]{1,25}/USDT:USDT$")
+Rule = Choice | Number | NumberIn | Flag | Symbol
 
 
 def number(raw: str) -> float:
@@ -193,21 +211,30 @@ class View:
 CHOICES: dict[str, tuple[str, ...]] = {
     "src": SOURCE_CHOICES,
     "ex": EXCHANGE_CHOICES,
-    "sym": SYMBOLS,
     "tf": tuple(TIMEFRAMES),
     "lb": tuple(LOOKBACKS),
     "side": SIDE_CHOICES,
 }
 RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "hl": (0.0, 100.0)}
-VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()},
+VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()}, "sym": Symbol(),
                                **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()},
                                "mem": Number(0, 30, whole=True)}
+CoinList = Callable[[str], Sequence[str]]
 
 
-def parse_view(params: Query, default: View = View()) -> tuple[View, tuple[str, ...]]:
-    """Validate query parameters into a ``View``; bad values fall back to defaults with notices."""
+def parse_view(params: Query, default: View = View(), coins: CoinList | None = None) -> tuple[View, tuple[str, ...]]:
+    """Validate query parameters into a ``View``; bad values fall back to defaults with notices.
+
+    ``coins(exchange)`` lists the coins an exchange offers (``core.data.coins.list_coins``); a coin
+    it does not list falls back to the default. Without it only the app's five coins are accepted.
+    """
     values, notices = parse_fields(VIEW_RULES, params)
     view = replace(default, **values)
+    if "sym" in values:
+        listed = SYMBOLS if coins is None else coins(view.ex if view.ex in EXCHANGES else default.ex)
+        if view.sym not in listed:
+            notices += (notice("sym", last_value(params["sym"]), "not a coin this exchange lists"),)
+            view = replace(view, sym=default.sym)
     if candle_count(view.tf, view.lb) > MAX_CANDLES:
         notices += (too_many_candles(view.tf, view.lb),)
         view = replace(view, lb="7d")

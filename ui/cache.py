@@ -22,9 +22,11 @@ import streamlit as st
 from core.cascade import detect_cascades
 from core.charts import render_raster
 from core.constants import TIMEFRAMES
+from core.data.coins import OFFLINE_COINS, list_coins
 from core.data.errors import DataUnavailable
 from core.data.files import FileImportError, load_files
-from core.data.load import fetch_order_book_depth, load_market
+from core.data.depth import Depth
+from core.data.load import load_market, order_book_depth
 from core.data.market import MarketData
 from core.charts.canvas import heatmap_payload
 from core.grid import DisplayGrid, Heatmap, band_levels, compute_aggregate, compute_heatmap, display_grid
@@ -38,6 +40,7 @@ from core.grid import sweep
 from core.viewstate import MAX_CANDLES
 
 PRICE_BINS = 500
+REPLAY_MAP_HEIGHT = 330  # px: the replay's heatmap and its Play button fit a 1440x900 screen together
 Files = tuple[tuple[str, bytes], ...]
 DataIds = tuple[str, ...]
 
@@ -78,6 +81,32 @@ def finest_timeframe(market: MarketData) -> str | None:
     return fits[0] if fits else list(TIMEFRAMES)[-1]
 
 
+class _NoCoinList(Exception):
+    """The exchange's coin list could not be had (raised so that Streamlit does not cache it)."""
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _listed_coins(exchange: str) -> tuple[str, ...]:
+    coins, note = list_coins(exchange)
+    if note:
+        raise _NoCoinList(note)
+    return coins
+
+
+def coin_list(exchange: str) -> tuple[tuple[str, ...], str]:
+    """(coins, note): ``exchange``'s linear USDT perpetuals, busiest first, cached an hour; offline
+    the app's five coins and why (not cached here: core's circuit breaker keeps retries cheap)."""
+    try:
+        return _listed_coins(exchange), ""
+    except _NoCoinList as why:
+        return OFFLINE_COINS, str(why)
+
+
+def listed_coins(exchange: str) -> tuple[str, ...]:
+    """The coins ``exchange`` offers (``coin_list`` without the note): what a link is checked against."""
+    return coin_list(exchange)[0]
+
+
 @st.cache_data(ttl=3600, max_entries=8, show_spinner="Reading the files…")
 def parse_market_files(key: tuple[tuple[str, str], ...], _files: Files) -> tuple[MarketData | None, str | None, float]:
     """(market, error, seconds): uploaded files read by ``load_files``, coarsened to fit MAX_CANDLES.
@@ -94,12 +123,15 @@ def parse_market_files(key: tuple[tuple[str, str], ...], _files: Files) -> tuple
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def book_depth(exchanges: tuple[str, ...], symbol: str) -> float | None:
-    """Live order-book depth summed over the exchanges (None when any of them cannot be reached)."""
+def book_depth(exchanges: tuple[str, ...], symbol: str) -> Depth | None:
+    """Live order-book depth summed over the exchanges, with what the books showed (``Depth.note``:
+    "" when every book reached the band's edge); None when any of them cannot be reached."""
     try:
-        return float(sum(fetch_order_book_depth(ex, symbol) for ex in exchanges))
+        books = [order_book_depth(ex, symbol) for ex in exchanges]
     except DataUnavailable:
         return None
+    return Depth(usd=float(sum(b.usd for b in books)), seen_usd=float(sum(b.seen_usd for b in books)),
+                 reach=min(b.reach for b in books), note=" ".join(dict.fromkeys(b.note for b in books if b.note)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,5 +240,5 @@ def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, fl
     """Per data and view: detected cascades, the replay's fixed layout and its chart template."""
     cascades = detect_cascades(_hm, top=5)
     vmax = render_raster(_hm, "both", clip, price_range).vmax
-    layout = replay_layout(_hm, price_range, vmax, cascades)
+    layout = replay_layout(_hm, price_range, vmax, cascades, height=REPLAY_MAP_HEIGHT)
     return cascades, layout, replay_template(layout)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.sensitivity_state import SensitivityState, parse_sensitivity
 from core.viewstate import MAX_CANDLES, ReplayView, View, candle_count, parse_replay, parse_view, too_many_candles
 from ui.binder import Binding
+from ui.cache import listed_coins
 
 # The shared sidebar selection and the heatmap's display controls (widget keys by where they live).
 VIEW: Binding[View] = Binding(
-    "view", View(), parse_view, prefix="sidebar",
+    "view", View(), partial(parse_view, coins=listed_coins), prefix="sidebar",
     keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom", "hl": "heatmap_hl"})
 # Every assumption of the model (and the sensitivity sweep's choices): ONE set for every page, bound
 # in app.py, edited in the sidebar (ui/sections/assumptions.py). ``mix`` and ``ls`` are older links' keys.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.format import format_usd
+from core.format import article, format_usd
 
 IMPACT_RULES: tuple[str, ...] = ("linear", "sqrt")
 #: Crossing tolerance in percentage points: a band whose centre is within this of the price
@@ -116,9 +116,8 @@ class CascadeResult:
         verb, side = ("drop", "longs") if falling else ("rise", "shorts")
         after_shock = float(self.steps["price"].iloc[0])
         first_usd = float(self.steps["cumulative_usd"].iloc[0])
-        opening = (
-            f"A {abs(shock):.1f}% {verb} from {self.start_price:,.0f} to {after_shock:,.0f}"
-        )
+        size = f"{abs(shock):.1f}"
+        opening = f"{article(size).capitalize()} {size}% {verb} from {self.start_price:,.0f} to {after_shock:,.0f}"
         if first_usd <= 0:
             return (
                 f"{opening} crosses no {side} liquidation levels, so nothing is forced to "
@@ -138,7 +137,8 @@ class CascadeResult:
         text += (
             f". In all {format_usd(total_usd)} of {side} are liquidated; the cascade stops at "
             f"{self.final_price:,.0f} after {self.n_steps} step{plural} ({self.stopped_because}): "
-            f"a {abs(self.total_move_pct):.1f}% move, {self.amplification:.2f}x the initial shock."
+            f"{article(f'{abs(self.total_move_pct):.1f}')} {abs(self.total_move_pct):.1f}% move, "
+            f"{self.amplification:.2f}x the initial shock."
         )
         return text
 

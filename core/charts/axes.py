@@ -5,12 +5,13 @@ from __future__ import annotations
 import altair as alt
 
 AXIS_FONT = 11
-#: Vega label expression turning d3's SI "G" (giga) into the trader's "B" (billion): "$2.0B".
-DOLLAR_LABEL = "replace(datum.label, 'G', 'B')"
+#: Vega label expression turning d3's SI "G" (giga) into the trader's "B" (billion) and its "k" into
+#: "K", as ``core.format.format_usd`` writes them: "$2.0B", "$400K".
+DOLLAR_LABEL = "replace(replace(datum.label, 'G', 'B'), 'k', 'K')"
 #: The same without the minus sign (a panel that draws longs below zero, in positive USD).
-UNSIGNED_DOLLAR_LABEL = "replace(replace(datum.label, '−', ''), 'G', 'B')"
+UNSIGNED_DOLLAR_LABEL = "replace(replace(replace(datum.label, '−', ''), 'G', 'B'), 'k', 'K')"
 #: The absolute value formatted from the datum itself (no axis ``format`` needed): "$2B" below zero too.
-ABS_DOLLAR_LABEL = "replace(format(abs(datum.value), '$~s'), 'G', 'B')"
+ABS_DOLLAR_LABEL = "replace(replace(format(abs(datum.value), '$~s'), 'G', 'B'), 'k', 'K')"
 
 
 def dollar_axis(fmt: str = "$.2s", unsigned: bool = False, **kw) -> alt.Axis:

@@ -39,9 +39,35 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def price_decimals(prices: pd.Series) -> int:
+    """Decimals that keep about six significant digits of the typical price (BTC 84,213.4: 1, the
+    exchanges' 0.1 tick; ETH 3,412.57: 2; DOGE 0.162345: 6)."""
+    typical = float(np.nanmedian(np.abs(prices.to_numpy(dtype="float64")))) if len(prices) else 0.0
+    if not np.isfinite(typical) or typical <= 0:
+        return 2
+    return int(min(max(5 - np.floor(np.log10(typical)), 0), 8))
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with readable numbers: USD columns to the dollar, price columns to about the tick,
+    other floats to 4 decimals (a CSV of 10-decimal floats helps nobody)."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_float_dtype(out[column]):
+            continue
+        name = str(column).lower()
+        if "usd" in name:
+            out[column] = out[column].round(0)
+        elif "price" in name:
+            out[column] = out[column].round(price_decimals(out[column]))
+        else:
+            out[column] = out[column].round(4)
+    return out
+
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Formula-safe CSV bytes (UTF-8, no index)."""
-    return csv_safe(frame).to_csv(index=False).encode("utf-8")
+    """Formula-safe CSV bytes (UTF-8, no index), numbers rounded (``rounded``)."""
+    return csv_safe(rounded(frame)).to_csv(index=False).encode("utf-8")
 
 
 def grid_frame(hm: Heatmap, price_range: tuple[float, float] | None = None) -> pd.DataFrame:

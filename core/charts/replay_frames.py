@@ -203,16 +203,15 @@ def _map_rows(profile: Profile, price_range: tuple[float, float]) -> tuple[pd.Da
 
 
 def moment_summary(hm: Heatmap, t: int) -> str:
-    """One line about candle ``t``: price at its close, the move since the window began, and what
-    the model liquidated in it and so far."""
-    close_time = hm.times[t] + candle_length(hm.timeframe, hm.times)
+    """One line about candle ``t``, named by its open time like the replay's time slider: its close
+    price, the move since the window began, and what the model liquidated in it and so far."""
     change = hm.close[t] / hm.open[0] - 1.0
     so_far_long = float(hm.liquidated_long[: t + 1].sum())
     so_far_short = float(hm.liquidated_short[: t + 1].sum())
     return (
-        f"{close_time:%d %b %H:%M} UTC: price {format_price(hm.close[t])} ({change:+.1%} since the window began). "
-        f"Liquidated in this candle (model): {format_usd(hm.liquidated_long[t])} longs, "
-        f"{format_usd(hm.liquidated_short[t])} shorts; so far {format_usd(so_far_long)} / {format_usd(so_far_short)}"
+        f"{hm.times[t]:%a %d %b %H:%M} UTC candle · close {format_price(hm.close[t])} ({change:+.1%} in the window) · "
+        f"this candle: {format_usd(hm.liquidated_long[t])} longs / {format_usd(hm.liquidated_short[t])} shorts "
+        f"liquidated · so far: {format_usd(so_far_long)} longs / {format_usd(so_far_short)} shorts liquidated (model)"
     )
 
 

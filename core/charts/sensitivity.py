@@ -306,7 +306,7 @@ def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt
     """One sweep panel: a line per metric, the current value's points and rule, and the "off"
     value (a half-life of none) as dashed levels labelled "no decay"."""
     domain = list(dict.fromkeys(data["line"]))
-    colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours), legend=alt.Legend(orient="bottom", title=None, labelLimit=260))
+    colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours), legend=alt.Legend(orient="bottom", direction="vertical", title=None, labelLimit=0))
     tips = [alt.Tooltip("x_txt:N", title=spec.label), alt.Tooltip("line:N", title="Metric"), alt.Tooltip("y_txt:N", title="Value")]
     on_axis = data[data["x"].notna()] if spec.unit != "choice" else data
     x = _x_encoding(spec, on_axis["x"])
@@ -333,6 +333,14 @@ def sweep_chart(
     """USD at risk within +-``within_pct`` % and the distance to the nearest big cluster above and
     below, as ``spec``'s assumption sweeps its values; the current value is a large ringed point
     on each curve (for a half-life, "off" is drawn as a dashed level across the panel)."""
+    risk, cluster = sweep_panels(frame, spec, current, within_pct, width, height)
+    return alt.hconcat(risk, cluster, spacing=40).resolve_scale(color="independent")
+
+
+def sweep_panels(
+    frame: pd.DataFrame, spec: SweepSpec, current: Any, within_pct: float, width: int = 460, height: int = 250
+) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """``sweep_chart``'s two panels as separate charts (each can fill its own column, or stack on a phone)."""
     data = sweep_frame(frame, spec, within_pct, current)
     risk = _panel(data[data["panel"] == "risk"], spec, current, f"USD liquidated by a {within_pct:g}% move",
                   alt.Y("y:Q", title="USD (estimated)", axis=dollar_axis()),
@@ -340,4 +348,4 @@ def sweep_chart(
     cluster = _panel(data[data["panel"] == "cluster"], spec, current, "Distance to the nearest big cluster",
                      alt.Y("y:Q", title="% from the price", axis=alt.Axis(labelFontSize=AXIS_FONT)),
                      [LONG_COLOR, SHORT_COLOR], width, height)
-    return alt.hconcat(risk, cluster, spacing=40).resolve_scale(color="independent")
+    return risk, cluster

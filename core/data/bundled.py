@@ -29,6 +29,7 @@ class BundledDataset:
     symbol: str
     has_open_interest: bool
     has_long_short_ratio: bool = False
+    recorded: str = ""  # what it is, in plain words: "Binance BTCUSDT perpetual, 4-7 Feb 2026"
 
 
 BUNDLED: dict[str, BundledDataset] = {
@@ -45,6 +46,7 @@ BUNDLED: dict[str, BundledDataset] = {
             symbol="BTC/USDT:USDT",
             has_open_interest=True,
             has_long_short_ratio=True,
+            recorded="BTC price from bitFlyer (in USD) with OKX open interest, 21-24 Sep 2026",
         ),
         BundledDataset(
             key="btc_2026-02_crash",
@@ -56,6 +58,7 @@ BUNDLED: dict[str, BundledDataset] = {
             exchange="binanceusdm",
             symbol="BTC/USDT:USDT",
             has_open_interest=True,
+            recorded="Binance BTCUSDT perpetual, 4-7 Feb 2026",
         ),
         BundledDataset(
             key="btc_2024-03-05_crash",
@@ -67,10 +70,11 @@ BUNDLED: dict[str, BundledDataset] = {
             exchange="binanceusdm",
             symbol="BTC/USDT:USDT",
             has_open_interest=False,
+            recorded="Binance BTCUSDT perpetual, 5 Mar 2024",
         ),
     )
 }
-DEFAULT_DATASET = "btc_2026-09"
+DEFAULT_DATASET = "btc_2026-02_crash"  # the first thing a user sees offline: a real, eventful crash
 
 
 def _span(td: pd.Timedelta) -> str:

@@ -19,11 +19,11 @@ THUMB = "[data-testid='stMain'] [data-testid='stSliderThumbValue']"  # the repla
 LINK = "?src=btc_2026-02_crash&tf=5m&lb=3d"
 CANDLE = timedelta(minutes=5)
 PLAYED_FRAMES = 4  # distinct frames the replay must show while playing
-# Collects the distinct replay moments shown (the caption's text before " · frame drawn in"), the
+# Collects the distinct replay moments shown (the caption's first part, "Sat 07 Feb 00:30 UTC candle"), the
 # one on screen now included, in window.__moments.
 WATCH_MOMENTS = """() => { const seen = window.__moments = new Set();
   const look = () => { const c = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
-      .map(e => e.innerText).find(t => t.includes('UTC: price'));
+      .map(e => e.innerText).find(t => t.includes('UTC candle · close'));
     if (c) seen.add(c.split(' · ')[0]); };
   look(); new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
 
@@ -56,14 +56,14 @@ def test_play_moves_the_replay_and_the_chart(page, app_url):
     chart = page.locator(CHART).first
     before = chart.screenshot()
     page.evaluate(WATCH_MOMENTS)
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=30_000)
     expect(thumb).to_have_text(re.compile(r"^Wed 4 Feb"), timeout=30_000)  # restarted from the window's start
     page.wait_for_function("n => window.__moments.size > n", arg=PLAYED_FRAMES, timeout=60_000)
     assert chart.screenshot() != before
     page.screenshot(path=str(OUTPUT / "replay_playing.png"))
     page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
     wait_idle(page)
     paused = thumb.inner_text()
     # Stopped: the step button is enabled again (it is disabled while playing), and a step forward,
@@ -76,14 +76,19 @@ def test_play_moves_the_replay_and_the_chart(page, app_url):
     assert thumb.inner_text() == _one_candle_after(paused)
 
 
-def test_jump_shows_the_levels_swept_and_the_what_if(page, app_url):
-    """A user jumps to cascade #3 (5 Feb 15:00 -> 15:25): the replay stops at its last candle and the
-    what-if starts from there."""
+def test_play_it_plays_a_cascade_from_before_it_starts(page, app_url):
+    """A user presses "Play it" on cascade #3 (5 Feb 15:00 -> 15:25): the replay plays from a few candles
+    before it; paused, the slider and the caption name the same candle and the what-if starts there."""
     _open(page, app_url)
-    page.get_by_role("button", name="Jump to").nth(2).click()
-    expect(page.locator(THUMB).first).to_have_text("Thu 5 Feb, 15:20", timeout=30_000)
+    page.get_by_role("button", name="Play it").nth(2).click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=30_000)
+    thumb = page.locator(THUMB).first
+    expect(thumb).to_have_text(re.compile(r"^Thu 5 Feb, 1[345]:"), timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
     wait_idle(page)
-    expect(page.get_by_text("05 Feb 15:20 UTC candle", exact=False)).to_be_visible(timeout=30_000)
+    shown = datetime.strptime(f"{thumb.inner_text()} 2026", "%a %d %b, %H:%M %Y")
+    expect(page.get_by_text(f"{shown:%a %d %b %H:%M} UTC candle · close", exact=False)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Cascade stops at", exact=True)).to_be_visible()
     page.set_viewport_size({"width": 1500, "height": 3300})
     wait_idle(page)

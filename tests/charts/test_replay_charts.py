@@ -199,8 +199,10 @@ def test_replay_layout_fixes_the_scales_to_the_whole_window(crash, layout):
 
 
 def test_moment_summary_says_time_price_and_liquidations(crash):
+    """The caption names the candle by its open time (as the slider does) and labels both sides."""
     text = moment_summary(crash, 10)
-    assert "UTC" in text and "price" in text and "longs" in text and "shorts" in text
+    assert f"{crash.times[10]:%a %d %b %H:%M} UTC candle" in text and "close " in text
+    assert "so far: " in text and "longs / " in text and "shorts liquidated" in text
 
 
 # ----------------------------------------------------------------------------- what-if

@@ -55,4 +55,4 @@ def test_every_dollar_axis_turns_g_into_b(maps):
         axes = _dollar_axes(chart.to_dict())
         assert axes, f"{type(chart).__name__} has no dollar axis"
         for axis in axes:
-            assert "'G', 'B'" in axis.get("labelExpr", ""), axis
+            assert "'G', 'B'" in axis.get("labelExpr", "") and "'k', 'K'" in axis.get("labelExpr", ""), axis

@@ -43,12 +43,13 @@ def texts(at: AppTest) -> str:
 
 @pytest.mark.offline
 def test_app_starts_offline_on_the_bundled_sample_with_its_badge(monkeypatch, tmp_path):
-    """With no network, the default (live) view falls back to the bundled sample and says so."""
+    """With no network, the default (live) view shows the recorded Feb 2026 crash with a neutral badge."""
     monkeypatch.setenv("LIQMAP_CACHE_DIR", str(tmp_path))
     at = run_app()
     body = texts(at)
-    assert "Bundled sample" in body
-    assert "Bundled sample: BTC 21-24 Sep 2026" in body  # provenance line
+    assert "Recorded data] &nbsp; **Binance BTCUSDT perpetual, 4-7 Feb 2026**" in body
+    assert "Bundled sample: BTC crash 4-7 Feb 2026" in body  # provenance line
+    assert not at.warning  # a neutral badge, not a warning
     assert "liquidation heatmap" in body.lower()
     header, long, _ = picture(at)
     assert long.shape == (header["rows"], header["cols"]) and long.max() > 0

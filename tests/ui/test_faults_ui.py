@@ -87,6 +87,8 @@ def world(tmp_path) -> Iterator[World]:
         yield World(fakes, clock, services)
     finally:
         set_default_services(previous)
+        st.cache_data.clear()  # e.g. the fakes' coin lists must not reach the next test
+        st.cache_resource.clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -113,8 +115,14 @@ def warnings(at: AppTest) -> list[str]:
     return [str(w.value) for w in at.warning]
 
 
+def notices(at: AppTest) -> list[str]:
+    """What the page says about the data it could not have: the recorded-data line, infos, warnings."""
+    recorded = [str(m.value) for m in at.main.markdown if "Recorded data]" in str(m.value)]
+    return recorded + [str(i.value) for i in at.info] + warnings(at)
+
+
 def badge(at: AppTest) -> str:
-    """The label of the source badge in the sidebar ("Live", "Last good data", "Bundled sample")."""
+    """The label of the source badge in the sidebar ("Live", "Last good data", "Recorded data")."""
     for m in at.sidebar.markdown:
         found = re.match(r":\w+-badge\[([^\]]+)\]", str(m.value))
         if found:
@@ -179,9 +187,9 @@ def test_fault_without_saved_data_shows_the_bundled_sample(world, name):
     world.fakes[exchange].fault = fault
     at = open_app(ex=exchange)
     assert_page_intact(at, exchange)
-    notice = warnings(at)[0]
-    assert words in notice and "Showing the bundled sample instead." in notice, notice
-    assert badge(at) == "Bundled sample"
+    notice = notices(at)[0]
+    assert words in notice and "Recorded data" in notice and "no live data" in notice, notice
+    assert badge(at) == "Recorded data" and not warnings(at)
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
@@ -193,7 +201,8 @@ def test_fault_after_a_good_load_shows_the_snapshot_with_its_age(world, name):
     world.fakes[exchange].fault = fault
     at = open_app(ex=exchange)
     assert_page_intact(at, exchange)
-    notice = warnings(at)[0]
+    assert not warnings(at)  # a neutral notice, not a warning
+    notice = notices(at)[0]
     assert words in notice, notice
     assert f"showing the last good data from {SNAPSHOT_AGE_MIN} min ago" in notice, notice
     assert notice.count("min ago") == 1, notice  # the age is said once
@@ -265,16 +274,16 @@ def test_exchange_that_recovers_clears_the_stale_badge(world):
     """Down: fallback and notice; within the breaker window no new request; after it: live again."""
     world.fakes["okx"].fault = raising(requests.exceptions.ConnectionError("Failed to resolve 'www.okx.com'"))
     down = open_app(ex="okx")
-    assert badge(down) == "Bundled sample" and "Could not reach OKX" in warnings(down)[0]
+    assert badge(down) == "Recorded data" and "Could not reach OKX" in notices(down)[0]
     asked = world.calls("okx")
     world.fakes["okx"].fault = None
     world.advance(seconds=BREAKER_SECONDS - 10)
     still = open_app(ex="okx")
-    assert badge(still) == "Bundled sample" and world.calls("okx") == asked
+    assert badge(still) == "Recorded data" and world.calls("okx") == asked
     world.advance(seconds=11)
     back = open_app(ex="okx")
     assert_page_intact(back, "okx")
-    assert badge(back) == "Live" and not warnings(back)
+    assert badge(back) == "Live" and not notices(back)
     assert world.calls("okx") > asked
 
 
@@ -284,20 +293,46 @@ def test_all_exchanges_view_shows_the_others_and_names_the_missing_one(world):
     at = open_app(ex="all")
     assert_page_intact(at, "all")
     assert badge(at) == "Live"
-    assert any(w.startswith("OKX left out: OKX is not answering properly (HTTP 503)") for w in warnings(at)), warnings(at)
+    assert notices(at) == ["Left out of this view: OKX is not answering properly (HTTP 503)."], notices(at)
     help_text = next(str(m.proto.help) for m in at.sidebar.markdown if "-badge[" in str(m.value))
     assert "Binance USD-M" in help_text and "Bybit" in help_text and "OKX" not in help_text
     assert world.calls("binanceusdm") and world.calls("bybit")
 
 
 def test_all_exchanges_down_shows_the_bundled_sample_once(world):
-    """Every exchange is down: one bundled sample, and a notice per exchange."""
+    """Every exchange is down: one recorded sample, and one notice naming every exchange."""
     for fake in world.fakes.values():
         fake.fault = raising(requests.exceptions.ConnectTimeout("timed out"))
     at = open_app(ex="all")
     assert_page_intact(at, "all")
-    assert badge(at) == "Bundled sample"
-    said = " ".join(warnings(at))
+    assert badge(at) == "Recorded data"
+    said = notices(at)
+    assert len(said) == 1 and not warnings(at), said
     for name in ("Binance", "Bybit", "OKX"):
-        assert f"{name} left out" in said
-    assert "No exchange could be reached" in said
+        assert name in said[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Coins
+
+
+def test_coin_box_offers_the_exchanges_coins_busiest_first_and_checks_the_link(world):
+    """Live: the Coin box lists Bybit's USDT perpetuals by 24h traded value (ETH before BTC); a link
+    naming a coin Bybit does not list falls back to BTC with a plain notice."""
+    at = open_app(ex="bybit")
+    assert_page_intact(at, "bybit")
+    assert list(at.selectbox(key="sidebar_sym").options) == ["ETH perpetual (USDT)", "BTC perpetual (USDT)"]
+    at = open_app(ex="bybit", sym="ethusdt")
+    assert at.selectbox(key="sidebar_sym").value == "ETH/USDT:USDT" and badge(at) == "Live"
+    at = open_app(ex="bybit", sym="SOL/USDT:USDT")
+    assert at.selectbox(key="sidebar_sym").value == "BTC/USDT:USDT"
+    assert any("Ignored sym='SOL?USDT?USDT'" in w and "not a coin this exchange lists" in w for w in warnings(at))
+
+
+def test_a_sample_shows_its_own_market_not_the_exchange_and_coin_boxes(world):
+    """A recorded sample hides the Exchange and Coin boxes and says what it is in plain words."""
+    at = open_app(src="btc_2026-09")
+    labels = [s.label for s in at.sidebar.selectbox]
+    assert "Exchange" not in labels and "Coin" not in labels
+    assert any("Recorded data: BTC price from bitFlyer (in USD) with OKX open interest" in c.value
+               for c in at.sidebar.caption)

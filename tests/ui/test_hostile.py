@@ -16,6 +16,7 @@ import pytest
 from fixtures.fake_exchanges import FakeClock, fakes_at, make_services
 from streamlit.testing.v1 import AppTest
 
+from core.constants import SYMBOLS
 from core.data.load import DataServices, load_all_exchanges, load_market, set_default_services
 from core.sensitivity_state import LEGACY_RULES
 from core.viewstate import CHOICES, RANGES, View
@@ -88,6 +89,10 @@ def url_notices(at: AppTest) -> list[str]:
     return [str(w.value) for w in at.warning if str(w.value).startswith("Ignored ")]
 
 
+# Symbols a link may write in another case or form that still name a listed coin (ccxt's unified form).
+READ_AS_LISTED = {"btc/usdt:usdt"}
+
+
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_link_is_refused_with_safe_notices_and_no_cache_entries(services, name):
     """A user opening a hostile link sees the default view, a plain notice per bad value, and no
@@ -104,7 +109,11 @@ def test_hostile_link_is_refused_with_safe_notices_and_no_cache_entries(services
             lo, hi = RANGES[key]
             assert lo <= getattr(view, key) <= hi
     notices = url_notices(at)
+    if "sym" in params:  # offline, the coin list is the app's five coins
+        assert view.sym in SYMBOLS
     bad_keys = {k for k in params if k in CHOICES or k in RANGES or k in LEGACY_RULES}  # mix, ls: the model's
+    if "sym" in params and params["sym"] not in READ_AS_LISTED:
+        bad_keys.add("sym")
     assert {SAFE_EXCERPT.match(n).group(1) for n in notices} == bad_keys, notices
     assert all(len(n) < 160 for n in notices)
     body = rendered_markdown(at)

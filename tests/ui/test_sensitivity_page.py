@@ -60,8 +60,10 @@ def test_page_shows_the_lead_both_pictures_metrics_and_the_sweep(page):
     assert "What this page shows" in text and "Default model (v1)" in text and "Your assumptions" in text
     assert "same picture as the default model" in text  # defaults: nothing changed
     assert len(page.metric) == 9
-    assert all(m.delta in ("$0 (+0%)", "+0.00 pts", "+0 pts") for m in page.metric)
-    assert len(page.get("vega_lite_chart")) == 7  # 2 heatmaps, legend, difference, its legend, map now, sweep
+    assert all(m.delta == "no change" for m in page.metric)  # not "up $0 (+0%)"
+    # 2 heatmaps, legend, difference (no legend for a zero difference: a caption says so), map now, 2 sweep panels
+    assert len(page.get("vega_lite_chart")) == 7
+    assert any("No change" in c.value for c in page.caption)
     assert any(t.value == "Leverage sensitivity" for t in page.title)
 
 
@@ -125,7 +127,7 @@ def test_preset_sets_the_sliders_and_reset_restores_the_default():
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert sliders(at) == {5: 2, 10: 8, 25: 25, 50: 35, 100: 30}
     assert url(at)["preset"] == "degen"
-    assert "+0%" not in metrics(at)["Longs within −2%"]
+    assert "+0%" not in metrics(at)["Longs −2%"]
     at.selectbox(key="sensitivity_preset").set_value("Short-heavy").run()
     assert at.slider(key="sensitivity_sls").value == pytest.approx(0.35)
     assert sliders(at) == SensitivityState().weights
@@ -135,7 +137,7 @@ def test_preset_sets_the_sliders_and_reset_restores_the_default():
     assert sliders(at) == SensitivityState().weights and at.slider(key="sensitivity_sls").value == 0.5
     assert at.selectbox(key="sensitivity_preset").value == "Default"
     assert "preset" not in url(at) and "w50" not in url(at)
-    assert all(m.delta in ("$0 (+0%)", "+0.00 pts", "+0 pts") for m in at.metric)
+    assert all(m.delta == "no change" for m in at.metric)
 
 
 def test_sweep_selector_and_window_redraw_the_sweep():
@@ -147,7 +149,7 @@ def test_sweep_selector_and_window_redraw_the_sweep():
         assert at.get("vega_lite_chart")[-1].proto.spec != sweep_spec
         sweep_spec = at.get("vega_lite_chart")[-1].proto.spec
     at.select_slider(key="sensitivity_sx").set_value(2.0).run()
-    assert "liquidated by a 2% move" in at.get("vega_lite_chart")[-1].proto.spec
+    assert "liquidated by a 2% move" in at.get("vega_lite_chart")[-2].proto.spec  # the USD panel of the two
     assert url(at)["sw"] == "w5" and url(at)["sx"] == "2"
 
 
@@ -166,7 +168,7 @@ def test_long_share_one_leaves_no_short_levels():
     at = open_page(src=SAMPLE)
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     m = metrics(at)
-    assert m["Shorts within +2%"] == m["Shorts within +5%"] == m["Shorts within +10%"] == "$0"
+    assert m["Shorts +2%"] == m["Shorts +5%"] == m["Shorts +10%"] == "$0"
     assert m["Nearest big cluster above"] == "none" and m["Longs' share of USD within ±5%"] == "100%"
 
 

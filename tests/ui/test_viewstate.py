@@ -51,3 +51,17 @@ def test_too_many_candles_are_refused_with_a_notice():
     """30 days of 1-minute candles (43,200 columns) would not fit on a screen: 7 days instead."""
     view, notices = parse_view({"tf": ["1m"], "lb": ["30d"]})
     assert view.lb == "7d" and "too many" in notices[0]
+
+
+def test_a_listed_coin_from_the_link_is_kept_and_an_unlisted_one_refused():
+    """Any coin the exchange lists is accepted ("pepe" reads as PEPE/USDT:USDT); others fall back with a notice."""
+    from core.viewstate import parse_view
+
+    listed = {"bybit": ("BTC/USDT:USDT", "PEPE/USDT:USDT")}
+    view, notices = parse_view({"ex": "bybit", "sym": "pepe"}, coins=lambda ex: listed.get(ex, ()))
+    assert view.sym == "PEPE/USDT:USDT" and not notices
+    view, notices = parse_view({"ex": "bybit", "sym": "WIF/USDT:USDT"}, coins=lambda ex: listed.get(ex, ()))
+    assert view.sym == "BTC/USDT:USDT" and "not a coin this exchange lists" in notices[0]
+    view, notices = parse_view({"sym": "BTC](javascript:x)"}, coins=lambda ex: listed["bybit"])
+    assert view.sym == "BTC/USDT:USDT" and "](" not in notices[0]  # refused by form, escaped in the notice
+    assert parse_view({"sym": "PEPEUSDT"})[0].sym == "BTC/USDT:USDT"  # no coin list: the five coins only

@@ -4,16 +4,18 @@ the what-if simulator. The replay's controls (speed, shock, impact rule) are bou
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
+from typing import Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.cascade import CASCADE_RULE, IMPACT_RULES, DepthEstimate, simulate_from_profile
+from core.data.coins import margin_note
+from core.data.market import MarketData
 from core.format import format_price, format_usd
 from core.grid import Heatmap
+from core.model import ModelParams, describe_margin
 from core.charts import (
     ReplayLayout,
     frame_step,
@@ -35,16 +37,22 @@ FPS = 5
 SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / s"}
 IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)",
                  "sqrt": "Square root (big orders move it less per $)"}
-FRAME_LOG = 60  # frame times kept for the caption (and for measuring)
+LEAD_SECONDS = 2  # a jump to a cascade starts this much play time before it
 
 
 def _switch_to_crash() -> None:
     VIEW.set(src=CRASH, lb="3d")
 
 
-def _jump(when) -> None:
-    st.session_state["replay_time"] = when
-    st.session_state["replay_playing"] = False
+def is_crash(market: MarketData) -> bool:
+    """True when ``market`` is one of the recorded crashes (the page then offers no switch to one)."""
+    return any(market.data_id.startswith(f"bundled:{key}:") for key in CRASHES)
+
+
+def _jump(times: pd.DatetimeIndex, first: int, lead: int) -> None:
+    """Start playing ``lead`` candles before candle ``first`` (a cascade's first hot candle)."""
+    st.session_state["replay_time"] = slider_time(times, max(first - lead, 0))
+    st.session_state["replay_playing"] = True
 
 
 def _toggle_play(times: pd.DatetimeIndex) -> None:
@@ -76,7 +84,6 @@ def replay_player(
 ) -> None:
     """The replay: time slider and chart (a fragment: while playing it redraws itself FPS times a second,
     advancing ``advance`` candles a frame; ``shown_t`` is the candle the rest of the page shows)."""
-    started = time.perf_counter()
     times, last = hm.times, len(hm.times) - 1
     if playing:
         t = replay_index(times, st.session_state["replay_time"])
@@ -84,22 +91,20 @@ def replay_player(
             st.session_state["replay_playing"] = False
             st.rerun()
         st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
-    st.slider("Replay time (UTC, candle open)", min_value=slider_time(times, 0),
+    st.slider("Replay time (UTC, candle open)", label_visibility="collapsed", min_value=slider_time(times, 0),
               max_value=slider_time(times, last), step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
               format="ddd D MMM, HH:mm", key="replay_time")
     t = replay_index(times, st.session_state["replay_time"])
+    st.caption(moment_summary(hm, t))
     st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")
-    log = st.session_state.setdefault("replay_frame_ms", [])
-    log.append((time.perf_counter() - started) * 1000)
-    del log[:-FRAME_LOG]
-    st.caption(f"{moment_summary(hm, t)} · frame drawn in {np.median(log):.0f} ms (median)")
     if not playing and t != shown_t:
         st.rerun()  # the user moved the time: let the cascade list and the what-if follow
 
 
-def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
+def whatif(hm: Heatmap, t: int, estimate: DepthEstimate, book_note: str = "") -> None:
     """The what-if simulator from the liquidation map at candle ``t`` (a fragment: its controls redraw
-    only it); ``estimate`` is the default depth and where it came from."""
+    only it); ``estimate`` is the default depth and where it came from, ``book_note`` what the live
+    order book did not show ("" when it reached the band's edge, or was not used)."""
     profile = hm.profile(t)
     if "replay_depth_m" not in st.session_state:
         st.session_state["replay_depth_m"] = round(estimate.usd_per_pct / 1e6, 1)
@@ -111,16 +116,14 @@ def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
     c3.number_input("Market depth: $M that move the price 1%", min_value=0.1, max_value=100_000.0, step=5.0,
                     format="%.1f", key="replay_depth_m",
                     help="Resting orders within 1% of the price. Thinner book = bigger cascades.")
-    c3.caption(f"Default {format_usd(estimate.usd_per_pct)} per 1%: {estimate.explanation}.")
+    c3.caption(f"Default {format_usd(estimate.usd_per_pct)} per 1%: {estimate.explanation}."
+               + (f" {book_note}" if book_note else ""))
     c3.button("Reset depth to the default", key="replay_depth_reset", icon=":material/restart_alt:",
               on_click=lambda: st.session_state.update(replay_depth_m=round(estimate.usd_per_pct / 1e6, 1)))
     controls = REPLAY.current()
     REPLAY.sync_url(controls)
-    started = time.perf_counter()
     result = simulate_from_profile(profile, controls.shock, st.session_state["replay_depth_m"] * 1e6,
                                    impact=controls.impact)
-    sim_ms = (time.perf_counter() - started) * 1000
-    st.session_state["replay_sim_ms"] = sim_ms
     falling = result.initial_shock_pct <= 0
     st.info(result.story(), icon=":material/trending_down:" if falling else ":material/trending_up:")
     m = st.columns(5)
@@ -130,19 +133,39 @@ def whatif(hm: Heatmap, t: int, estimate: DepthEstimate) -> None:
     m[2].metric("Amplification", f"{result.amplification:.2f}x", help="Total move / initial shock")
     m[3].metric("Longs liquidated", format_usd(result.liquidated_long_usd))
     m[4].metric("Shorts liquidated", format_usd(result.liquidated_short_usd))
-    st.altair_chart(whatif_chart(profile, result), width="content")
+    st.altair_chart(whatif_chart(profile, result), width="stretch")
     with st.expander("Step by step"):
-        st.dataframe(result.steps, hide_index=True, column_config={
-            "step": st.column_config.NumberColumn("Step", help="0 = the shock"),
-            "price": st.column_config.NumberColumn("Price after", format="%,.0f"),
-            "liquidated_long_usd": st.column_config.NumberColumn("Longs liquidated", format="dollar"),
-            "liquidated_short_usd": st.column_config.NumberColumn("Shorts liquidated", format="dollar"),
-            "cumulative_usd": st.column_config.NumberColumn("Liquidated so far", format="dollar"),
-            "move_pct": st.column_config.NumberColumn("This step", format="%+.2f%%"),
-            "total_move_pct": st.column_config.NumberColumn("Move so far", format="%+.2f%%"),
-        })
-    st.caption(f"Simulated in {sim_ms:.1f} ms. A model, not a forecast: the levels are estimates, "
-               "and real order books refill.")
+        st.dataframe(step_table(result.steps), hide_index=True, width="stretch")
+    st.caption("A model, not a forecast: the levels are estimates, and real order books refill.")
+
+
+def step_table(steps: pd.DataFrame) -> pd.DataFrame:
+    """The what-if's steps in a trader's words: prices to the dollar, USD as $1.2M, moves in %."""
+    return pd.DataFrame({
+        "Step": ["shock" if s == 0 else str(int(s)) for s in steps["step"]],
+        "Price after": [format_price(p) for p in steps["price"]],
+        "Longs liquidated": [format_usd(v) for v in steps["liquidated_long_usd"]],
+        "Shorts liquidated": [format_usd(v) for v in steps["liquidated_short_usd"]],
+        "Liquidated so far": [format_usd(v) for v in steps["cumulative_usd"]],
+        "This step": [f"{v:+.2f}%" for v in steps["move_pct"]],
+        "Move so far": [f"{v:+.2f}%" for v in steps["total_move_pct"]],
+    })
+
+
+def proxy_notice(hm: Heatmap) -> None:
+    """The one notice that this market has no open-interest history (the model's volume proxy)."""
+    proxy = next((n for n in hm.notes if "proxy" in n and "%" in n), "No open-interest history: the volume proxy is used.")
+    st.info(f"**Volume proxy.** {proxy} The replay and the what-if run on this rougher estimate.", icon=":material/info:")
+
+
+def margin_caption(params: ModelParams, markets: Sequence[MarketData]) -> None:
+    """Which maintenance margin the model uses for this coin, in plain words."""
+    market = markets[0]
+    if params.brackets is None:
+        text = describe_margin(params, market.symbol)
+    else:
+        text = f"Maintenance margin: {margin_note(market.exchange, market.symbol)}."
+    st.caption(text)
 
 
 
@@ -160,26 +183,34 @@ def crash_offer() -> None:
 
 def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
     """Play/pause, one candle back/forward, speed, quick jumps; returns candles to advance per frame."""
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 4], vertical_alignment="bottom")
-    c1.button("Pause" if playing else "Play", key="replay_play", type="primary",
-              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
-              width="stretch")
-    c2.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
-              disabled=playing, width="stretch")
-    c3.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_click=_nudge, args=(hm.times, 1),
-              disabled=playing, width="stretch")
-    c4.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
-                         key=REPLAY.key("speed"), required=True)
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button("Pause" if playing else "Play", key="replay_play", type="primary",
+               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
+               width=110)
+    row.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
+               disabled=playing, help="One candle back")
+    row.button("1 candle", key="replay_forward", icon=":material/chevron_right:", on_click=_nudge, args=(hm.times, 1),
+               disabled=playing, help="One candle forward")
+    row.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
+                         key=REPLAY.key("speed"), required=True, label_visibility="collapsed",
+                         help="Market time played per second")
+    advance = frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)
     if not cascades.empty:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.caption("Jump to a detected cascade:", width="content")
+            st.caption("Play a detected cascade:", width="content")
             for i, row in cascades.iterrows():
                 st.button(f"#{i + 1} · {row['start']:%d %b %H:%M}", key=f"replay_quick_{i}", type="tertiary",
-                          on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),), help=row["summary"])
-    return frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)
+                          on_click=_jump, args=(hm.times, int(row["first_index"]), lead_candles(advance)),
+                          help=row["summary"])
+    return advance
 
 
-def cascade_list(hm: Heatmap, cascades: pd.DataFrame) -> None:
+def lead_candles(advance: int) -> int:
+    """Candles a jump starts before a cascade: LEAD_SECONDS of play at the current speed (3 at least)."""
+    return max(3, advance * FPS * LEAD_SECONDS)
+
+
+def cascade_list(hm: Heatmap, cascades: pd.DataFrame, advance: int) -> None:
     """Every detected cascade, with a button to jump to it, and the rule that finds them."""
     st.subheader("Detected cascades")
     if cascades.empty:
@@ -188,8 +219,8 @@ def cascade_list(hm: Heatmap, cascades: pd.DataFrame) -> None:
         with st.container(border=True):
             a, b = st.columns([6, 1], vertical_alignment="center")
             a.markdown(f"**#{i + 1}** &nbsp; {row['summary']}")
-            b.button("Jump to", key=f"replay_jump_{i}", icon=":material/skip_next:", width="stretch",
-                     on_click=_jump, args=(slider_time(hm.times, int(row["last_index"])),),
-                     help="Set the replay time to the last candle of this cascade, when its levels have been swept.")
+            b.button("Play it", key=f"replay_jump_{i}", icon=":material/play_arrow:", width="stretch",
+                     on_click=_jump, args=(hm.times, int(row["first_index"]), lead_candles(advance)),
+                     help="Play this cascade from a few candles before it starts.")
     with st.expander("How cascades are found"):
         st.markdown(CASCADE_RULE)

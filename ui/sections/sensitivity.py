@@ -5,6 +5,7 @@ ui/sections/assumptions.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +23,7 @@ from core.charts import (
     shared_legend,
     shared_rasters,
     signed_usd,
-    sweep_chart,
+    sweep_panels,
 )
 from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
 from ui.cache import sweep_metrics
@@ -53,21 +54,34 @@ def metrics(deltas: pd.DataFrame) -> None:
             a, b = st.columns(2)
             for box, side, sign in ((a, "long", "−"), (b, "short", "+")):
                 row = deltas.loc[f"{side}_usd_{pct}pct"]
-                change = f"{signed_usd(row['delta'])}" + (f" ({row['delta_pct']:+.0f}%)" if pd.notna(row["delta_pct"]) else "")
-                box.metric(f"{side.title()}s within {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
-                           help=f"Estimated {side} USD a {pct}% {'fall' if side == 'long' else 'rise'} would liquidate "
+                same = format_usd(row["b"]) == format_usd(row["a"])  # no change at the precision shown
+                change = "no change" if same else f"{signed_usd(row['delta'])}" + (
+                    f" ({row['delta_pct']:+.0f}%)" if pd.notna(row["delta_pct"]) else "")
+                box.metric(f"{side.title()}s {sign}{pct}%", format_usd(row["b"]), change, delta_color="off",
+                           delta_arrow="off" if same else "auto",
+                           help=f"{side.title()}s within {sign}{pct}% of the price: estimated {side} USD a {pct}% "
+                                f"{'fall' if side == 'long' else 'rise'} would liquidate "
                                 f"(default model: {format_usd(row['a'])}).")
     c1, c2, c3 = st.columns(3)
     for box, side in ((c1, "above"), (c2, "below")):
         row = deltas.loc[f"cluster_{side}_pct"]
         value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
         change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
+        change = "no change" if change == "+0.00 pts" else change
         box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
+                   delta_arrow="off" if change == "no change" else "auto",
                    help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
                         f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
     imb = deltas.loc["imbalance_5pct"]
-    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{round(imb['delta'] * 50) + 0:+d} pts",
-              delta_color="off", border=True, help="Above 50%: a fall would liquidate more than a rise.")
+    points = round(imb["delta"] * 50) + 0
+    c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{points:+d} pts" if points else "no change",
+              delta_color="off", border=True, delta_arrow="auto" if points else "off",
+              help="Above 50%: a fall would liquidate more than a rise.")
+
+
+def _differs(a: Heatmap, b: Heatmap) -> bool:
+    """True when two maps on one price axis differ by a dollar or more in some band."""
+    return any(float(np.max(np.abs(x - y), initial=0.0)) >= 1.0 for x, y in ((a.long, b.long), (a.short, b.short)))
 
 
 def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float], clip: float) -> None:
@@ -78,17 +92,20 @@ def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, 
     for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], "Default model (v1)"),
                                           (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
         col.markdown(f"##### {title}")
-        col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="content")
-    st.altair_chart(shared_legend(rasters[0].vmax, CHART_W), width="content", height=LEGEND_H)
+        col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
+    st.altair_chart(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
     left, right = st.columns(2)
     diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
     left.markdown("##### What changed: yours minus default")
     left.altair_chart(difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
-                      width="content")
-    left.altair_chart(difference_legend(diff.vmax, CHART_W), width="content", height=LEGEND_H)
+                      width="stretch")
+    if _differs(chosen_hm, default_hm):
+        left.altair_chart(difference_legend(diff.vmax, CHART_W), width="stretch", height=LEGEND_H)
+    else:
+        left.caption("No change: your assumptions put the same USD in every band as the default model.")
     right.markdown("##### Liquidation map now")
     right.altair_chart(profile_comparison_chart(chosen_hm.profile(), default_hm.profile(), price_range,
-                                                CHART_W - 60, CHART_H), width="content")
+                                                CHART_W - 60, CHART_H), width="stretch")
 
 
 def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams, axis: tuple[float, float],
@@ -103,8 +120,9 @@ def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams,
     base = sweep_base(chosen.sw, params)
     values = sweep_values(chosen.sw, base)
     frame = sweep_metrics(loaded.ids, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
-    chart = sweep_chart(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
-    st.altair_chart(chart, width="content")
+    panels = sweep_panels(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
+    for column, panel in zip(st.columns(2), panels):
+        column.altair_chart(panel, width="stretch")
     if base != params:
         st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
     if len(loaded.markets) > 1:

@@ -44,7 +44,7 @@ def test_bundled_never_touches_the_network(tmp_path):
 
 def test_bundled_for_another_symbol_says_so(tmp_path):
     """Asking for ETH shows the BTC sample and tells the user."""
-    market = load_market("okx", "ETH/USDT:USDT", "15m", "24h", source="bundled", dataset=DEFAULT_DATASET)
+    market = load_market("okx", "ETH/USDT:USDT", "15m", "24h", source="bundled", dataset="btc_2026-09")
     assert market.symbol == "BTC/USDT:USDT"
     assert "The bundled sample is BTC/USDT:USDT on OKX, not ETH/USDT:USDT" in market.notes
 
@@ -90,7 +90,7 @@ def test_auto_offline_without_snapshot_shows_bundled(setup):
     market = load_market("bybit", "BTC/USDT:USDT", "5m", "3d", source="auto", progress=lambda f, m: seen.append(f), services=services)
     assert market.source == "bundled"
     assert market.notes[0] == "Could not reach Bybit (no network). Showing the bundled sample instead."
-    assert any("comes from OKX, not Bybit" in n for n in market.notes)
+    assert any("comes from Binance, not Bybit" in n for n in market.notes)
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 
@@ -164,7 +164,7 @@ def test_all_exchanges_all_down_shows_bundled_once(setup):
 def test_all_exchanges_bundled_source(tmp_path):
     """source="bundled" gives the one sample without any client."""
     markets, missing = load_all_exchanges("BTC/USDT:USDT", "5m", "24h", source="bundled", services=no_clients(tmp_path))
-    assert len(markets) == 1 and missing == ["The bundled sample comes from OKX only."]
+    assert len(markets) == 1 and missing == ["The bundled sample comes from Binance only."]
 
 
 # ------------------------------------------------------------------------------------------------
