@@ -40,6 +40,7 @@ from core.data.market import MarketData  # noqa: E402
 from core.grid import comparison_axis, comparison_bins, compute_heatmap, summary_deltas, sweep  # noqa: E402
 from core.model import ModelParams  # noqa: E402
 from core.charts import (
+    compared_heatmap_chart,
     difference_cells,
     difference_chart,
     difference_legend,

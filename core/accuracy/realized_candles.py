@@ -27,6 +27,7 @@ import pandas as pd
 from core.constants import timeframe_delta
 from core.data.files import FileImportError, safe_text
 from core.accuracy.realized import read_realized, realized_per_candle
+from core.data.market import MarketData
 
 PathOrBytes = Union[bytes, bytearray, str, os.PathLike]
 
@@ -141,7 +142,7 @@ def to_timeframe(per_candle: pd.DataFrame, timeframe: str) -> pd.DataFrame:
 
 def market_from_candle_file(
     frame: pd.DataFrame, symbol: str = "BTC/USDT:USDT", exchange: str = "upload", provenance: str = ""
-) -> "MarketData | None":
+) -> MarketData | None:
     """The market a per-candle file carries (its candles and open interest), or None without them.
 
     ``frame`` is ``read_candle_file``'s result; it needs ``open``, ``high``, ``low``, ``close`` and

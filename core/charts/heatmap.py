@@ -17,7 +17,6 @@ from core.charts.axes import AXIS_FONT, DOLLAR_LABEL
 from core.charts.colours import ember_hex
 from core.charts.raster import Raster, block_mean, default_view_range, group_edges, render_raster, visible_rows
 from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, candle_length
-from core.data.market import MarketData
 from core.format import format_price, format_usd
 from core.grid.types import Heatmap, Profile
 
@@ -230,27 +229,3 @@ def profile_chart(
         .properties(width=width, height=height)
     )
 
-
-def market_chart(market: MarketData, width: int = 900) -> alt.VConcatChart:
-    """Data view: price candles (close line with the high-low range) over open interest (USD)."""
-    edges = group_edges(len(market.candles), 1500)
-    c = market.candles
-    groups = np.repeat(np.arange(len(edges) - 1), np.diff(edges))
-    thin = c.groupby(groups).agg(high=("high", "max"), low=("low", "min"), close=("close", "last"))
-    thin["time"] = c.index[edges[1:] - 1]
-    oi = market.open_interest.groupby(groups).last().to_numpy()
-    thin["oi"] = oi
-    x = alt.X("time:T", title=None, axis=alt.Axis(format="%d %b %H:%M"))
-    band = alt.Chart(thin).mark_area(opacity=0.35, color=PRICE_COLOR).encode(x=x, y=alt.Y("low:Q", scale=alt.Scale(zero=False), title="Price (USD)"), y2="high:Q")
-    close = alt.Chart(thin).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
-        x=x, y="close:Q", tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("close:Q", format=",.1f")]
-    )
-    price = alt.layer(band, close).properties(width=width, height=260, title="Price (close, with each period's high-low range)")
-    oi_chart = (
-        alt.Chart(thin.dropna(subset=["oi"]))
-        .mark_area(color=SHORT_COLOR, opacity=0.5, line=True)
-        .encode(x=x, y=alt.Y("oi:Q", scale=alt.Scale(zero=False), title="Open interest (USD)", axis=alt.Axis(format="$.3s", labelExpr=DOLLAR_LABEL)),
-                tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("oi:Q", format="$,.0f")])
-        .properties(width=width, height=140, title="Open interest")
-    )
-    return alt.vconcat(price, oi_chart)
