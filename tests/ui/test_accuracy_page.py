@@ -81,7 +81,7 @@ def test_example_files_switch_the_source_to_upload_and_show_what_was_read():
     assert "05 Feb 2026 21:00 → 06 Feb 2026 03:00" in body
 
 
-    """The next run (app.py with the source "upload") draws the uploaded days on the heatmap page."""
+def test_heatmap_page_then_shows_the_uploaded_period():
     """The next run (app.py with the source "upload") draws the uploaded days on the heatmap page."""
     at = open_page(src="btc_2026-09")
     button(at, "Load the example files").click().run()
