@@ -227,6 +227,16 @@ def test_per_candle_file_is_scored_charted_and_fitted():
     button(at, "Fit on this period").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "Fitted" in texts(at) and "held-out" in texts(at)
+    fitted = next(m.value for m in at.markdown if m.value.startswith("**Fitted**"))
+    button(at, "Use these values").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    model = at.session_state["_sensitivity"]  # the shared assumptions (ui.state.MODEL) every page reads
+    assert model.model == "v2" and f"**{model.lmed:.3g}x**" in fitted and f"**{model.lsig:.2g}**" in fitted
+    assert f"**{model.turn:.1%} per hour**" in fitted and f"**{model.same:.0%}**" in fitted
+    assert at.slider(key="sensitivity_lmed").value == model.lmed
+    assert any("now the model's assumptions" in s.value for s in at.success)
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
+    assert query.get("lmed", "10") == f"{model.lmed:g}" and query.get("turn", "0.1") == f"{model.turn:g}"
 
 
 def test_a_wrong_per_candle_file_shows_a_plain_error():
