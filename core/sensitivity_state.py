@@ -362,7 +362,7 @@ def parse_sensitivity(
 ) -> tuple[SensitivityState, tuple[str, ...]]:
     """Validate query parameters into a ``SensitivityState``; bad values fall back with notices.
 
-    The model comes first: ``model`` if valid; else reference v1 when the link carries any
+    The model comes first: ``model`` if valid; else reference v1 when the link carries any valid
     assumption key (it predates v2, so it opens as it always did); else ``default``'s. Under v1 a
     valid ``preset`` is applied next (or, in older links, the heatmap's leverage ``mix``), then every
     explicit key the model uses on top of it (an older link's ``ls`` is the long share ``sls``; keys
@@ -376,8 +376,9 @@ def parse_sensitivity(
     values, refused_fields = parse_fields(RULES, params)
     if "model" in values:
         model = values["model"]
-    elif any(key in params for key in OLD_LINK_KEYS):
-        model = "v1"
+    elif (any(key in values or key in legacy for key in OLD_LINK_KEYS)
+          or last_value(params.get("preset", "")) in PRESET_SLUGS):
+        model = "v1"  # a valid assumption key and no model: the link predates v2 (refused values do not count)
     else:
         model = default.model
     keep = default if model == default.model else None  # the sweep's defaults are the model's

@@ -236,7 +236,7 @@ def test_per_candle_file_is_scored_charted_and_fitted():
     assert at.slider(key="sensitivity_lmed").value == model.lmed
     assert any("now the model's assumptions" in s.value for s in at.success)
     query = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
-    assert query.get("lmed", "10") == f"{model.lmed:g}" and query.get("turn", "0.1") == f"{model.turn:g}"
+    assert float(query.get("lmed", "10")) == model.lmed and float(query.get("turn", "0.1")) == model.turn
 
 
 def test_a_wrong_per_candle_file_shows_a_plain_error():

@@ -123,7 +123,7 @@ def test_any_query_gives_a_valid_state_and_safe_notices(query):
 def test_bad_values_fall_back_with_a_notice():
     state, notices = parse_sensitivity({"w5": "<script>alert(1)</script>", "mmr": "9", "entry": "vwap",
                                         "decay": "5", "sls": "nan", "preset": "yolo", "lsr": "yes"})
-    assert state == model_state("v1")  # assumption keys without model=: a link from before v2
+    assert state == SensitivityState()  # refused values do not make it a link from before v2
     assert len(notices) == 7
     assert all("script" not in n or "<" not in n for n in notices)
     assert "Ignored w5='?script?alert?1???script…'" in notices[1]
@@ -169,12 +169,13 @@ def test_reference_v1_is_one_key_and_exact():
     ({"sls": "0.5"}, "Reference v1"),
     ({"decay": "12"}, "Reference v1, edited"),
     ({"model": "v2", "preset": "degen"}, "Calibrated (v2)"),
+    ({"mix": "<script>", "sls": "nan"}, "Calibrated (v2)"),
 ])
 def test_links_from_before_v2_open_on_v1_as_before(query, label):
     """A link without model= but with assumption keys was written for reference v1: it still opens there."""
     state, _ = parse_sensitivity(query)
     assert model_label(state) == label
-    assert state.model == ("v2" if query.get("model") == "v2" else "v1")
+    assert state.model == ("v2" if label.startswith("Calibrated") else "v1")
 
 
 def test_sweep_values_include_the_current_value():
