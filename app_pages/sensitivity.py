@@ -1,8 +1,8 @@
 """Leverage sensitivity: how much of the picture is the leverage assumption?
 
 Every assumption of the model is a control in the sidebar; the page compares the map they give
-with the default model's (the calibrated v2, ``DEFAULT_PRESET``): side by side on one colour scale, as a difference, in numbers,
-and as one assumption sweeps its range. The state lives in the link (``ui.state.MODEL``).
+with the default model's (the calibrated v2, ``DEFAULT_PRESET``): side by side on one colour scale,
+as a difference, in numbers, and as one assumption sweeps its range. The state lives in the link (``ui.state.MODEL``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ what differs from the default, so links stay short.
 
 Query keys: ``model`` (``v2``: the calibrated model, the default; ``v1``: reference model v1 and its
 variants), ``w5 w10 w25 w50 w100`` (v1's tier weights), ``lmed`` and ``lsig`` (v2's leverage ladder:
-median leverage and spread), ``turn`` (turnover per hour, 0..1), ``same`` (same-candle share), ``sls`` (long share), ``mmr`` (flat
-maintenance rate, percent), ``br`` (``flat`` or ``exchange`` brackets), ``pos`` (position size
+median leverage and spread), ``turn`` (turnover per hour, 0..1), ``same`` (same-candle share),
+``sls`` (long share), ``mmr`` (flat maintenance rate, percent), ``br`` (``flat`` or ``exchange`` brackets), ``pos`` (position size
 for the brackets), ``entry``, ``decay`` (hours or ``off``), ``lsr`` (long share from the
 long/short ratio, ``1``/``0``), ``proxy`` (``auto``/``always``), ``psh`` and ``phl`` (volume-proxy
 share and half-life), ``preset`` (a v1 preset's slug), ``sw`` (assumption swept), ``sx`` (window, %).
@@ -40,7 +40,8 @@ from core.viewstate import Choice, Flag, Number, NumberIn, Rule, format_value, l
 from core.viewstate import excerpt as safe_excerpt  # noqa: F401 - re-exported (tests import it from here)
 WEIGHT_KEYS: dict[int, str] = {tier: f"w{tier}" for tier in LEVERAGE_TIERS}
 MODEL_NAMES: dict[str, str] = {"v2": CALIBRATED_V2, "v1": REFERENCE_V1}  # link value -> whole model
-MODEL_LABELS: dict[str, str] = {"v2": "Calibrated (v2) — fitted to real liquidations", "v1": "Reference v1 — MODEL.md"}
+MODEL_LABELS: dict[str, str] = {"v2": "Calibrated (v2) — fitted to real liquidations",
+                                "v1": "Reference v1 — MODEL.md"}
 LADDER_KEYS: tuple[str, ...] = ("lmed", "lsig")  # v2 only (v1 has the tier weights instead)
 LADDER_MIN, LADDER_MAX, LADDER_RUNGS = 2.0, float(BINANCE_MAX_LEVERAGE), 24  # the calibrated ladder's rungs
 MARGIN_CHOICES: tuple[str, ...] = ("flat", EXCHANGE_BRACKETS)
@@ -354,7 +355,8 @@ LEGACY_MIX_PRESETS: dict[str, str] = {"v1": "Default", "low": "Conservative (low
                                       "high": "Degen (high leverage)"}
 LEGACY_RULES: dict[str, Rule] = {"mix": Choice(tuple(LEVERAGE_MIXES)), "ls": Number(0.0, 1.0)}
 # A link without ``model`` but with any of these predates model v2: it meant reference v1.
-OLD_LINK_KEYS: tuple[str, ...] = ("preset", *LEGACY_RULES, *(f.name for f in fields(SensitivityState) if f.name != "model"))
+OLD_LINK_KEYS: tuple[str, ...] = ("preset", *LEGACY_RULES,
+                                  *(f.name for f in fields(SensitivityState) if f.name != "model"))
 
 
 def parse_sensitivity(
