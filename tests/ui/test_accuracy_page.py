@@ -181,7 +181,7 @@ def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
     """The real Bybit orders (read in place by the test, not by the app) uploaded over the 2024-03-05
     sample at 1m; the session keeps the parsed records, never the file's bytes."""
     orders = shared_path("btc_2024-03-05_cascade", "bybit_btcusdt_liquidation_orders.csv")
-    at = open_page(src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    at = open_page(src="btc_2024-03-05_crash", tf="1m", lb="24h", model="v1")  # golden figures: reference v1
     at.file_uploader(key="accuracy_realized_file").set_value((orders.name, orders.read_bytes(), "text/csv")).run()
     assert not at.exception
     record = at.session_state["accuracy_realized"]
