@@ -186,7 +186,7 @@ def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
     assert not at.exception
     record = at.session_state["accuracy_realized"]
     assert not any(isinstance(v, bytes) for v in record.values())
-    fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h", model="v1")
     values = {m.label: m.value for m in fresh.metric}
     assert values == {"Hit share": "14.9%", "Lift over a uniform guess": "1.49×",
                       "Lift over distance only": "0.15×", "Scored": "1,411 of 1,411"}  # bench/score_2024_03_05.py
