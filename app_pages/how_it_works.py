@@ -12,7 +12,9 @@ from ui.context import page_context
 from ui.sections import truth
 
 st.title("How it works")
-st.caption(f"Model shown on the other pages: **{page_context().model_label}** (sidebar).")
+st.caption(f"Model shown on the other pages: **{page_context().model_label}** (sidebar). Sections 1-5 describe "
+           "reference model v1 (MODEL.md); the default, Calibrated (v2), changes four of its assumptions: entries, "
+           "leverage ladder, turnover and same-candle share (model v2, further down).")
 st.markdown(
     """
 No exchange publishes where open positions would be liquidated. Every liquidation heatmap — ours,

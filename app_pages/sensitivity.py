@@ -1,8 +1,8 @@
 """Leverage sensitivity: how much of the picture is the leverage assumption?
 
 Every assumption of the model is a control in the sidebar; the page compares the map they give
-with the default model's (v1): side by side on one colour scale, as a difference, in numbers,
-and as one assumption sweeps its range. The state lives in the link (``ui.state.MODEL``).
+with the default model's (the calibrated v2, ``DEFAULT_PRESET``): side by side on one colour scale,
+as a difference, in numbers, and as one assumption sweeps its range. The state lives in the link (``ui.state.MODEL``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts import default_view_range
-from core.model import ModelParams
+from core.model import DEFAULT_PRESET, model_params
 from core.grid import comparison_axis, comparison_bins, describe_change, summary_deltas
 from ui.cache import heatmap
 from ui.context import page_context
@@ -25,16 +25,16 @@ st.markdown(
     "**What this page shows.** No exchange publishes where positions would be liquidated: every liquidation "
     "heatmap rests on assumptions, above all how much leverage traders use. Change them under **Model assumptions** "
     "in the sidebar (on a phone: open the menu, top left; they are shared by every page) and compare your picture "
-    "with the default model's. If the big clusters barely move, the picture does not hang on that assumption; if "
+    f"with the default model's ({DEFAULT_PRESET}). If the big clusters barely move, the picture does not hang on that assumption; if "
     "they jump, read it with care."
 )
 
-params, default_params = chosen.to_model(), ModelParams()
+params, default_params = chosen.to_model(), model_params(DEFAULT_PRESET)
 axis = comparison_axis(loaded.markets, margin=view.zoom / 100)
 bins = comparison_bins(max(len(m.candles) for m in loaded.markets))
 default_hm = heatmap(loaded.markets, default_params, bins, axis)
 chosen_hm = heatmap(loaded.markets, params, bins, axis)
-if chosen.shares is None:
+if chosen.model == "v1" and chosen.shares is None:
     st.warning("All leverage weights are 0: the default leverage mix is used.", icon=":material/warning:")
 if default_hm.oi_proxy:
     st.info("This market has no open-interest history: both models estimate new positions from traded volume.",

@@ -8,11 +8,18 @@ choices. ``parse_sensitivity`` validates query parameters with ``core.viewstate`
 plain notice that never echoes markup). ``to_model`` turns a state into ``ModelParams``; ``to_params`` writes only
 what differs from the default, so links stay short.
 
-Query keys: ``w5 w10 w25 w50 w100`` (tier weights), ``sls`` (long share), ``mmr`` (flat
-maintenance rate, percent), ``br`` (``flat`` or ``exchange`` brackets), ``pos`` (position size
+Query keys: ``model`` (``v2``: the calibrated model, the default; ``v1``: reference model v1 and its
+variants), ``w5 w10 w25 w50 w100`` (v1's tier weights), ``lmed`` and ``lsig`` (v2's leverage ladder:
+median leverage and spread), ``turn`` (turnover per hour, 0..1), ``same`` (same-candle share),
+``sls`` (long share), ``mmr`` (flat maintenance rate, percent), ``br`` (``flat`` or ``exchange`` brackets), ``pos`` (position size
 for the brackets), ``entry``, ``decay`` (hours or ``off``), ``lsr`` (long share from the
 long/short ratio, ``1``/``0``), ``proxy`` (``auto``/``always``), ``psh`` and ``phl`` (volume-proxy
-share and half-life), ``preset`` (a preset's slug), ``sw`` (assumption swept), ``sx`` (window, %).
+share and half-life), ``preset`` (a v1 preset's slug), ``sw`` (assumption swept), ``sx`` (window, %).
+
+Links are written relative to the chosen model (``model=v1`` alone is reference v1; nothing at all is
+the calibrated v2), and ``model`` is written whenever any other key is. A link without ``model`` but
+with assumption keys (``preset``, ``mix``, ``ls``, ``w5``, ``sls``, ...) predates v2: it opens as it
+always did, on reference model v1.
 """
 
 from __future__ import annotations
@@ -23,12 +30,20 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from core.grid.sweeps import LADDER_FIELDS, ladder_shape
+
 from core.constants import DEFAULT_LEVERAGE_WEIGHTS, LEVERAGE_TIERS
-from core.model import ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
+from core.model import ALL_ENTRY_RULES, BINANCE_MAX_LEVERAGE, ENTRY_RULES, EXCHANGE_BRACKETS, ModelParams
+from core.model import CALIBRATED_V2, REFERENCE_V1, lognormal_leverage_weights, model_params, preset_name_of
 from core.model import LEVERAGE_MIXES, PRESETS, preset_params
-from core.viewstate import Choice, Flag, Number, NumberIn, Rule, changed_params, last_value, notice, parse_fields
+from core.viewstate import Choice, Flag, Number, NumberIn, Rule, format_value, last_value, notice, parse_fields
 from core.viewstate import excerpt as safe_excerpt  # noqa: F401 - re-exported (tests import it from here)
 WEIGHT_KEYS: dict[int, str] = {tier: f"w{tier}" for tier in LEVERAGE_TIERS}
+MODEL_NAMES: dict[str, str] = {"v2": CALIBRATED_V2, "v1": REFERENCE_V1}  # link value -> whole model
+MODEL_LABELS: dict[str, str] = {"v2": "Calibrated (v2) — fitted to real liquidations",
+                                "v1": "Reference v1 — MODEL.md"}
+LADDER_KEYS: tuple[str, ...] = ("lmed", "lsig")  # v2 only (v1 has the tier weights instead)
+LADDER_MIN, LADDER_MAX, LADDER_RUNGS = 2.0, float(BINANCE_MAX_LEVERAGE), 24  # the calibrated ladder's rungs
 MARGIN_CHOICES: tuple[str, ...] = ("flat", EXCHANGE_BRACKETS)
 DECAY_CHOICES: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0, 72.0, 168.0)  # hours; 0 = off
 POSITION_CHOICES: tuple[float, ...] = (1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0)
@@ -38,6 +53,7 @@ WITHIN_CHOICES: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0)
 CUSTOM = "custom"
 
 ENTRY_LABELS: dict[str, str] = {
+    "range": "Spread over the candle's range (low to high)",
     "hlc3": "Typical price: (high + low + close) / 3",
     "close": "Candle close",
     "open": "Candle open",
@@ -54,6 +70,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "sls": (0.0, 1.0),
     "mmr": (0.0, 5.0),
     "psh": (0.01, 0.5),
+    "lmed": (2.0, 100.0),  # the fit's bounds (core.accuracy.calibrate.BOUNDS)
+    "lsig": (0.25, 2.5),
+    "turn": (0.0, 0.5),
+    "same": (0.0, 1.0),
 }
 
 
@@ -69,7 +89,8 @@ PRESET_SLUGS: dict[str, str] = {preset_slug(name): name for name in PRESETS}
 class SweepSpec:
     """One assumption the page can sweep: its label, ``core.sensitivity`` field, values and unit.
 
-    ``unit`` says how a value reads: "share" (0..1 as %), "rate" (0..1 as %), "hours",
+    ``unit`` says how a value reads: "share" (0..1 as %), "rate" (0..1 as %), "hours", "leverage"
+    (10x), "number",
     "usd" or "choice" (a name).
     """
 
@@ -103,11 +124,17 @@ SWEEPS: dict[str, SweepSpec] = {
         tuple(float(10 ** (3 + i / 4)) for i in range(21)),
         "usd",
     ),
+    "lmed": SweepSpec("Median leverage (v2 ladder)", "ladder_median",
+                      tuple(round(2.0 * 50.0 ** (i / 20), 4) for i in range(21)), "leverage"),
+    "lsig": SweepSpec("Leverage spread (v2 ladder)", "ladder_sigma", _grid(0.25, 2.5, 10), "number"),
+    "turn": SweepSpec("Turnover per hour", "turnover_per_hour", _grid(0.0, 0.5, 11), "share"),
+    "same": SweepSpec("Same-candle share", "same_candle_share", _grid(0.0, 1.0, 11), "share"),
 }
 
 CHOICES: dict[str, tuple[str, ...]] = {
+    "model": tuple(MODEL_NAMES),
     "br": MARGIN_CHOICES,
-    "entry": ENTRY_RULES,
+    "entry": ALL_ENTRY_RULES,
     "proxy": PROXY_CHOICES,
     "sw": tuple(SWEEPS),
 }
@@ -120,24 +147,30 @@ NUMBER_CHOICES: dict[str, tuple[float, ...]] = {
 
 @dataclass(frozen=True)
 class SensitivityState:
-    """Every assumption as its control holds it, plus the sweep's choices (defaults: model v1)."""
+    """Every assumption as its control holds it, plus the sweep's choices (defaults: the calibrated
+    model v2; the tier weights are v1's and used only under ``model="v1"``, the ladder only under v2)."""
 
+    model: str = "v2"
     w5: int = 10
     w10: int = 30
     w25: int = 30
     w50: int = 20
     w100: int = 10
+    lmed: float = 10.0
+    lsig: float = 1.0
+    turn: float = 0.1
+    same: float = 0.25
     sls: float = 0.5
     mmr: float = 0.5
     br: str = "flat"
     pos: float = 10_000.0
-    entry: str = "hlc3"
+    entry: str = "range"
     decay: float = 0.0
     lsr: bool = False
     proxy: str = "auto"
     psh: float = 0.1
     phl: float = 12.0
-    sw: str = "w100"
+    sw: str = "lmed"
     sx: float = 5.0
 
     @property
@@ -153,11 +186,25 @@ class SensitivityState:
             return None
         return {tier: w / total for tier, w in self.weights.items()}
 
+    @property
+    def preset(self) -> str:
+        """The whole model this state starts from: ``CALIBRATED_V2`` or ``REFERENCE_V1``."""
+        return MODEL_NAMES[self.model]
+
+    @property
+    def ladder(self) -> tuple[tuple[float, float], ...]:
+        """v2's leverage weights: the lognormal ladder 2x..125x with this median and spread."""
+        return lognormal_leverage_weights(float(self.lmed), float(self.lsig), LADDER_MIN, LADDER_MAX, LADDER_RUNGS)
+
     def to_model(self) -> ModelParams:
-        """The ``ModelParams`` this state describes (default tier weights if all weights are 0)."""
-        shares = self.shares or dict(DEFAULT_LEVERAGE_WEIGHTS)
-        return ModelParams(
-            leverage_weights=shares,
+        """The ``ModelParams`` this state describes: ``model_params(preset, **edited fields)`` (v1:
+        default tier weights if all weights are 0)."""
+        leverage = self.ladder if self.model == "v2" else (self.shares or dict(DEFAULT_LEVERAGE_WEIGHTS))
+        return model_params(
+            self.preset,
+            leverage_weights=leverage,
+            turnover_per_hour=float(self.turn),
+            same_candle_share=float(self.same),
             long_share=float(self.sls),
             mmr=float(self.mmr) / 100.0,
             brackets=EXCHANGE_BRACKETS if self.br == EXCHANGE_BRACKETS else None,
@@ -171,15 +218,36 @@ class SensitivityState:
         )
 
     def to_params(self) -> dict[str, str]:
-        """Query parameters for this state: what differs from the default, plus the preset's slug."""
-        name = matching_preset(self)
-        preset = {"preset": preset_slug(name)} if name not in (CUSTOM, "Default") else {}
-        return {**preset, **changed_params(self)}
+        """Query parameters for this state: what differs from its model's default state, the v1
+        preset's slug, and ``model`` whenever anything else is written (or the model is not v2)."""
+        base = model_state(self.model)
+        preset: dict[str, str] = {}
+        if self.model == "v1":
+            name = matching_preset(self)
+            preset = {"preset": preset_slug(name)} if name not in (CUSTOM, "Default") else {}
+        used = used_fields(self.model)
+        changed = {k: format_value(getattr(self, k)) for k in used if getattr(self, k) != getattr(base, k)}
+        rest = {**preset, **changed}
+        return {"model": self.model, **rest} if rest or self.model != "v2" else {}
 
     @property
     def assumptions(self) -> dict[str, Any]:
         """The fields that set the model (everything but the sweep's choices)."""
         return {k: v for k, v in asdict(self).items() if k not in ("sw", "sx")}
+
+
+def tidy(state: SensitivityState) -> SensitivityState:
+    """``state`` with the fields its model does not use put back to that model's defaults (what
+    its link reproduces)."""
+    base = model_state(state.model)
+    return replace(state, **{f.name: getattr(base, f.name) for f in fields(state)
+                             if f.name not in used_fields(state.model) and f.name != "model"})
+
+
+def used_fields(model: str) -> tuple[str, ...]:
+    """The state's fields that count under ``model`` (v1: tier weights, no ladder; v2: the reverse)."""
+    unused = LADDER_KEYS if model == "v1" else tuple(WEIGHT_KEYS.values())
+    return tuple(f.name for f in fields(SensitivityState) if f.name not in unused and f.name != "model")
 
 
 def _snap(value: float, step: float, lo: float, hi: float) -> float:
@@ -192,8 +260,8 @@ def _nearest(value: float, choices: Sequence[float]) -> float:
 
 
 def state_from_model(params: ModelParams, sweep: str = "w100", within: float = 5.0) -> SensitivityState:
-    """The nearest state to ``params`` (tiers off the 5..100x ladder are dropped, values snapped
-    to what the controls offer); exact for the presets."""
+    """The nearest v1-family state to ``params`` (tiers off the 5..100x ladder are dropped, values
+    snapped to what the controls offer); exact for the v1 presets."""
     ladder = {tier: w for tier, w in params.leverage_weights if tier in WEIGHT_KEYS}
     total = sum(ladder.values())
     pct = {tier: int(round(100 * ladder.get(tier, 0.0) / total)) if total > 0 else 0 for tier in WEIGHT_KEYS}
@@ -205,7 +273,10 @@ def state_from_model(params: ModelParams, sweep: str = "w100", within: float = 5
     hours = decay.total_seconds() / 3600.0 if isinstance(decay, pd.Timedelta) else 0.0
     phl = params.proxy_half_life.total_seconds() / 3600.0
     return SensitivityState(
+        model="v1",
         **{WEIGHT_KEYS[t]: pct[t] for t in WEIGHT_KEYS},
+        turn=_snap(params.turnover_per_hour, 0.005, *RANGES["turn"]),
+        same=_snap(params.same_candle_share, 0.05, *RANGES["same"]),
         sls=_snap(params.long_share, 0.05, *RANGES["sls"]),
         mmr=_snap(float(params.mmr) * 100.0, 0.05, *RANGES["mmr"]),
         br=EXCHANGE_BRACKETS if params.brackets is not None else "flat",
@@ -221,13 +292,24 @@ def state_from_model(params: ModelParams, sweep: str = "w100", within: float = 5
     )
 
 
-def preset_state(name: str, keep: SensitivityState = SensitivityState()) -> SensitivityState:
-    """The state of preset ``name`` (a ``PRESETS`` key), keeping ``keep``'s sweep choices."""
-    return state_from_model(preset_params(name), sweep=keep.sw, within=keep.sx)
+def preset_state(name: str, keep: SensitivityState | None = None) -> SensitivityState:
+    """The state of v1 preset ``name`` (a ``PRESETS`` key), keeping ``keep``'s sweep choices (else
+    the v1 sweep default, the 100x share)."""
+    return state_from_model(preset_params(name), sweep=keep.sw if keep else "w100", within=keep.sx if keep else 5.0)
+
+
+def model_state(model: str, keep: SensitivityState | None = None) -> SensitivityState:
+    """The default state of whole model ``model`` ("v2": the calibrated preset, "v1": reference v1),
+    keeping ``keep``'s sweep choices when given."""
+    if model == "v1":
+        return preset_state("Default", keep)
+    return SensitivityState() if keep is None else replace(SensitivityState(), sw=keep.sw, sx=keep.sx)
 
 
 def matching_preset(state: SensitivityState) -> str:
-    """The preset whose assumptions ``state`` has exactly, else ``CUSTOM``."""
+    """The v1 preset whose assumptions ``state`` has exactly, else ``CUSTOM`` (always for v2 states)."""
+    if state.model != "v1":
+        return CUSTOM
     for name in PRESETS:
         if preset_state(name, state).assumptions == state.assumptions:
             return name
@@ -243,9 +325,16 @@ def closest_preset(state: SensitivityState) -> str:
 
 
 def model_label(state: SensitivityState) -> str:
-    """How a page names the assumptions: the preset, plus "edited" when they differ from it."""
+    """How a page names the assumptions: "Calibrated (v2)", "Reference v1", a v1 preset
+    ("Degen (high leverage)"), plus ", edited" when they differ from it."""
+    if state.model == "v2":
+        whole = preset_name_of(state.to_model())
+        return whole if whole is not None else f"{CALIBRATED_V2}, edited"
     name = matching_preset(state)
-    return name if name != CUSTOM else f"{closest_preset(state)}, edited"
+    if name == CUSTOM:
+        name = closest_preset(state)
+        return f"{REFERENCE_V1 if name == 'Default' else name}, edited"
+    return REFERENCE_V1 if name == "Default" else name
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,6 +354,9 @@ RULES: dict[str, Rule] = {f.name: _RULES[f.name] for f in fields(SensitivityStat
 LEGACY_MIX_PRESETS: dict[str, str] = {"v1": "Default", "low": "Conservative (low leverage)",
                                       "high": "Degen (high leverage)"}
 LEGACY_RULES: dict[str, Rule] = {"mix": Choice(tuple(LEVERAGE_MIXES)), "ls": Number(0.0, 1.0)}
+# A link without ``model`` but with any of these predates model v2: it meant reference v1.
+OLD_LINK_KEYS: tuple[str, ...] = ("preset", *LEGACY_RULES,
+                                  *(f.name for f in fields(SensitivityState) if f.name != "model"))
 
 
 def parse_sensitivity(
@@ -272,29 +364,44 @@ def parse_sensitivity(
 ) -> tuple[SensitivityState, tuple[str, ...]]:
     """Validate query parameters into a ``SensitivityState``; bad values fall back with notices.
 
-    A valid ``preset`` is applied first (or, in older links, the heatmap's leverage ``mix``), then
-    every explicit key on top of it (an older link's ``ls`` is the long share ``sls``). Repeated keys:
-    the last value counts. Unknown keys are ignored (the shared view's keys are parsed elsewhere).
-    If every tier weight ends up 0, the tier weights fall back (with a notice).
+    The model comes first: ``model`` if valid; else reference v1 when the link carries any valid
+    assumption key (it predates v2, so it opens as it always did); else ``default``'s. Under v1 a
+    valid ``preset`` is applied next (or, in older links, the heatmap's leverage ``mix``), then every
+    explicit key the model uses on top of it (an older link's ``ls`` is the long share ``sls``; keys
+    of the other model are ignored). Repeated keys: the last value counts. Unknown keys are ignored
+    (the shared view's keys are parsed elsewhere). If every v1 tier weight ends up 0, the tier
+    weights fall back (with a notice).
     """
     notices: list[str] = []
-    base = default
     legacy, refused = parse_fields(LEGACY_RULES, params)
     notices.extend(refused)
-    if "mix" in legacy and "preset" not in params:
-        base = preset_state(LEGACY_MIX_PRESETS[legacy["mix"]], default)
-    if "preset" in params:
-        raw = last_value(params["preset"])
-        if raw in PRESET_SLUGS:
-            base = preset_state(PRESET_SLUGS[raw], default)
-        else:
-            notices.append(notice("preset", raw, "not one of the presets"))
-    values, refused = parse_fields(RULES, params)
-    notices.extend(refused)
+    values, refused_fields = parse_fields(RULES, params)
+    if "model" in values:
+        model = values["model"]
+    elif (any(key in values or key in legacy for key in OLD_LINK_KEYS)
+          or last_value(params.get("preset", "")) in PRESET_SLUGS):
+        model = "v1"  # a valid assumption key and no model: the link predates v2 (refused values do not count)
+    else:
+        model = default.model
+    keep = default if model == default.model else None  # the sweep's defaults are the model's
+    base = default if keep else model_state(model)
+    if model == "v1":
+        if "mix" in legacy and "preset" not in params:
+            base = preset_state(LEGACY_MIX_PRESETS[legacy["mix"]], keep)
+        if "preset" in params:
+            raw = last_value(params["preset"])
+            if raw in PRESET_SLUGS:
+                base = preset_state(PRESET_SLUGS[raw], keep)
+            else:
+                notices.append(notice("preset", raw, "not one of the presets"))
+    elif "preset" in params:
+        notices.append(notice("preset", last_value(params["preset"]), "presets belong to reference model v1"))
+    notices.extend(refused_fields)
     if "ls" in legacy and "sls" not in params:
         values["sls"] = legacy["ls"]
-    state = replace(base, **values)
-    if state.shares is None:
+    used = used_fields(model)
+    state = replace(base, model=model, **{k: v for k, v in values.items() if k in used})
+    if model == "v1" and state.shares is None:
         notices.append("Every leverage weight in the link was 0: using the preset's weights.")
         state = replace(state, **{key: getattr(base, key) for key in WEIGHT_KEYS.values()})
         if state.shares is None:
@@ -321,6 +428,8 @@ def sweep_base(key: str, params: ModelParams) -> ModelParams:
         if sum(w for lev, w in params.leverage_weights if lev != tier) <= 0:
             weights = {lev: w * 1e-9 for lev, w in DEFAULT_LEVERAGE_WEIGHTS.items() if lev != tier}
             return replace(params, leverage_weights={**weights, tier: 1.0})
+    if spec.field in LADDER_FIELDS and ladder_shape(params) is None:  # v1's tiers: sweep the calibrated ladder
+        return replace(params, leverage_weights=SensitivityState().ladder)
     if key == "mmr":
         return replace(params, brackets=None)
     if key == "pos":
@@ -335,6 +444,9 @@ def current_value(key: str, params: ModelParams) -> Any:
     if spec.field.startswith("weight_"):
         tier = int(spec.field[len("weight_") : -1])
         return round(float(params.weights.get(tier, 0.0)), 9)  # 9 places: what the sweep can tell apart
+    if spec.field in LADDER_FIELDS:
+        shape = ladder_shape(params)
+        return None if shape is None else shape[LADDER_FIELDS.index(spec.field)]
     value = getattr(params, spec.field)
     if isinstance(value, pd.Timedelta):
         return value.total_seconds() / 3600.0

@@ -255,6 +255,10 @@ def value_text(value: Any, unit: str) -> str:
         return f"{float(value):g} h"
     if unit == "usd":
         return format_usd(float(value))
+    if unit == "leverage":
+        return f"{float(value):.3g}x"
+    if unit == "number":
+        return f"{float(value):.3g}"
     return ENTRY_LABELS.get(str(value), str(value))
 
 
@@ -290,10 +294,11 @@ def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current
 
 def _x_encoding(spec: SweepSpec, xs: pd.Series) -> alt.X:
     """The sweep's x channel: names in order, a log axis for hours and USD, else linear."""
-    title = spec.label + (" (%)" if spec.unit in ("share", "rate") else " (hours)" if spec.unit == "hours" else "")
+    title = spec.label + (" (%)" if spec.unit in ("share", "rate") else " (hours)" if spec.unit == "hours"
+                          else " (x)" if spec.unit == "leverage" else "")
     if spec.unit == "choice":
         return alt.X("x:N", title=spec.label, sort=None, axis=alt.Axis(labelAngle=0, labelFontSize=AXIS_FONT))
-    if spec.unit in ("hours", "usd"):
+    if spec.unit in ("hours", "usd", "leverage"):
         usd = spec.unit == "usd"
         domain = [float(xs.min()), float(xs.max())]
         return alt.X("x:Q", title=title, scale=alt.Scale(type="log", domain=domain, nice=False),

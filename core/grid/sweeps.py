@@ -21,7 +21,7 @@ from core.format import format_usd
 from core.grid.engine import CrossingIndex, compute_profile
 from core.grid.figures import DEFAULT_WITHIN_PCT, as_profile, near_rows, nearest_clusters
 from core.grid.types import Heatmap, Profile, make_profile
-from core.model.params import ModelParams
+from core.model.params import ModelParams, lognormal_leverage_weights
 
 SWEEP_RANGE_PCT = 30.0  # default price axis of a sweep: the last price +-30 %
 
@@ -66,13 +66,49 @@ def summary_deltas(
     return frame
 
 
+LADDER_FIELDS: tuple[str, ...] = ("ladder_median", "ladder_sigma")  # model v2's lognormal ladder
+
+
+def ladder_shape(params: ModelParams) -> tuple[float, float, float, float, int] | None:
+    """``(median, sigma, min, max, count)`` of a lognormal ladder (``lognormal_leverage_weights``)
+    read back from ``params``' leverage weights, or None when they are not one.
+
+    The rungs must be evenly spaced in log leverage and ln w a downward parabola in ln L:
+    ln w = c - 0.5 ((ln L - ln median) / sigma)^2, so sigma = sqrt(-1 / 2a) and ln median = b sigma^2
+    for the fit a (ln L)^2 + b ln L + c. Median and sigma are rounded to 9 places (the fit's error
+    is ~1e-12), so a preset's ladder comes back exactly.
+    """
+    lev = np.array([float(k) for k, _ in params.leverage_weights])
+    w = np.array([float(v) for _, v in params.leverage_weights])
+    if len(lev) < 3 or np.any(w <= 0):
+        return None
+    x, y = np.log(lev), np.log(w)
+    steps = np.diff(x)
+    if not np.allclose(steps, steps[0], rtol=1e-9, atol=1e-12):
+        return None
+    a, b, c = np.polyfit(x, y, 2)
+    if a >= 0 or np.max(np.abs(np.polyval((a, b, c), x) - y)) > 1e-6:
+        return None
+    sigma = float(np.sqrt(-1.0 / (2.0 * a)))
+    return round(float(np.exp(b * sigma**2)), 9), round(sigma, 9), float(lev[0]), float(lev[-1]), len(lev)
+
+
 def with_value(params: ModelParams, field: str, value: Any) -> ModelParams:
     """``params`` with one assumption changed.
 
     ``field`` is a ``ModelParams`` field name, or ``"weight_<L>x"`` (e.g. ``"weight_100x"``): the
     normalised weight of leverage tier L set to ``value`` (0..1), the other tiers keeping their
-    proportions and sharing the rest (a tier missing from the weights is added).
+    proportions and sharing the rest (a tier missing from the weights is added); or
+    ``"ladder_median"`` / ``"ladder_sigma"``: the median or spread of a lognormal ladder (model v2),
+    its rungs and the other shape parameter kept (``ladder_shape``).
     """
+    if field in LADDER_FIELDS:
+        shape = ladder_shape(params)
+        if shape is None:
+            raise ValueError("the leverage weights are not a lognormal ladder")
+        median, sigma, lo, hi, count = shape
+        median, sigma = (float(value), sigma) if field == "ladder_median" else (median, float(value))
+        return replace(params, leverage_weights=lognormal_leverage_weights(median, sigma, lo, hi, count))
     if field.startswith("weight_") and field.endswith("x"):
         lev = float(field[len("weight_") : -1])
         share = float(value)
@@ -138,10 +174,12 @@ def sweep(
         return compute_profile(market, p, price_bins=price_bins, price_range=axis, index=index)
 
     rows = []
-    if field.startswith("weight_") and field.endswith("x"):
-        # The map is linear in the (normalised) leverage weights: levels, their deaths, closing and
-        # decay do not depend on them. So one map per tier, then a weighted sum for each value.
-        tiers = {float(k) for k, _ in params.leverage_weights} | {float(field[len("weight_") : -1])}
+    if (field.startswith("weight_") and field.endswith("x")) or field in LADDER_FIELDS:
+        # The map is linear in the (normalised) leverage weights: levels, their deaths, closing,
+        # turnover and decay do not depend on them. So one map per tier, then a weighted sum for each value.
+        tiers = {float(k) for k, _ in params.leverage_weights}
+        if field.startswith("weight_"):
+            tiers |= {float(field[len("weight_") : -1])}
         unit = {k: profile_of(replace(params, leverage_weights={k: 1.0})) for k in sorted(tiers)}
         first = next(iter(unit.values()))
         for v in values:

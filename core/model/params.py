@@ -196,7 +196,7 @@ def describe_margin(params: ModelParams, symbol: str, exchange: str | None = Non
     if table is None:
         flat = f"a flat maintenance margin rate of {params.mmr:.2%} with no maintenance amount"
         if params.brackets is None:
-            return f"Liquidation prices use {flat} (reference model v1)."
+            return f"Liquidation prices use {flat} (as in reference model v1)."
         return f"No maintenance bracket table is shipped for {symbol}: liquidation prices use {flat}."
     lev = np.array([lev for lev, _ in params.leverage_weights])
     size = np.minimum(params.position_notional, table.max_notional(lev))

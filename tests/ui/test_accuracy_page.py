@@ -181,12 +181,12 @@ def test_score_the_5_march_2024_crash_on_the_real_bybit_orders():
     """The real Bybit orders (read in place by the test, not by the app) uploaded over the 2024-03-05
     sample at 1m; the session keeps the parsed records, never the file's bytes."""
     orders = shared_path("btc_2024-03-05_cascade", "bybit_btcusdt_liquidation_orders.csv")
-    at = open_page(src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    at = open_page(src="btc_2024-03-05_crash", tf="1m", lb="24h", model="v1")  # golden figures: reference v1
     at.file_uploader(key="accuracy_realized_file").set_value((orders.name, orders.read_bytes(), "text/csv")).run()
     assert not at.exception
     record = at.session_state["accuracy_realized"]
     assert not any(isinstance(v, bytes) for v in record.values())
-    fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h")
+    fresh = open_page({"accuracy_realized": record}, src="btc_2024-03-05_crash", tf="1m", lb="24h", model="v1")
     values = {m.label: m.value for m in fresh.metric}
     assert values == {"Hit share": "14.9%", "Lift over a uniform guess": "1.49×",
                       "Lift over distance only": "0.15×", "Scored": "1,411 of 1,411"}  # bench/score_2024_03_05.py
@@ -227,6 +227,16 @@ def test_per_candle_file_is_scored_charted_and_fitted():
     button(at, "Fit on this period").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "Fitted" in texts(at) and "held-out" in texts(at)
+    fitted = next(m.value for m in at.markdown if m.value.startswith("**Fitted**"))
+    button(at, "Use these values").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    model = at.session_state["_sensitivity"]  # the shared assumptions (ui.state.MODEL) every page reads
+    assert model.model == "v2" and f"**{model.lmed:.3g}x**" in fitted and f"**{model.lsig:.2g}**" in fitted
+    assert f"**{model.turn:.1%} per hour**" in fitted and f"**{model.same:.0%}**" in fitted
+    assert at.slider(key="sensitivity_lmed").value == model.lmed
+    assert any("now the model's assumptions" in s.value for s in at.success)
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
+    assert float(query.get("lmed", "10")) == model.lmed and float(query.get("turn", "0.1")) == model.turn
 
 
 def test_a_wrong_per_candle_file_shows_a_plain_error():

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.charts.canvas import decode_payload
+from core.model import CALIBRATED_V2, ModelParams, model_params
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -76,11 +77,44 @@ def test_side_and_highlight_from_the_link_seed_the_picture_and_stay_in_it():
     assert url(at) == {"src": "btc_2026-09", "side": "long", "hl": "35", "zoom": "3"}
 
 
+def test_the_default_model_is_the_calibrated_v2_and_v1_is_one_click_away():
+    """The app starts on Calibrated (v2); the picker switches to reference v1 exactly (ModelParams()),
+    and the link says model=v1."""
+    at = run_app(src="btc_2026-09")
+    assert "model: Calibrated (v2)" in texts(at) and "model" not in url(at)
+    assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2)
+    assert at.radio(key="sensitivity_model").value == "v2" and at.slider(key="sensitivity_lmed").value == 10.0
+    v2_longs = at.metric[0].value
+    at.radio(key="sensitivity_model").set_value("v1").run()
+    assert not at.exception
+    assert at.session_state["_sensitivity"].to_model() == ModelParams()
+    assert "model: Reference v1" in texts(at) and url(at)["model"] == "v1"
+    assert at.slider(key="sensitivity_w100").value == 10 and at.metric[0].value != v2_longs
+    at.radio(key="sensitivity_model").set_value("v2").run()
+    assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2) and "model" not in url(at)
+
+
+def test_a_link_with_model_v1_opens_reference_v1():
+    at = run_app(src="btc_2026-09", model="v1")
+    assert at.radio(key="sensitivity_model").value == "v1"
+    assert at.session_state["_sensitivity"].to_model() == ModelParams()
+    assert "model: Reference v1" in texts(at)
+
+
+def test_editing_v2_says_edited_and_lands_in_the_link():
+    at = run_app(src="btc_2026-09")
+    at.slider(key="sensitivity_turn").set_value(0.3).run()
+    assert not at.exception
+    assert "model: Calibrated (v2), edited" in texts(at)
+    assert url(at)["model"] == "v2" and url(at)["turn"] == "0.3"
+    assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2, turnover_per_hour=0.3)
+
+
 def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
     """The sidebar's assumptions (one set for every page) redraw the map; the page names them."""
-    at = run_app(src="btc_2026-09")
+    at = run_app(src="btc_2026-09", model="v1")
     longs_2pct = at.metric[0].value
-    assert "model: Default" in texts(at)
+    assert "model: Reference v1" in texts(at)
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert at.metric[0].value != longs_2pct  # more high leverage: more USD near the price
     assert "model: Degen (high leverage)" in texts(at) and url(at)["preset"] == "degen"
@@ -92,6 +126,7 @@ def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
 
 def test_an_older_link_with_the_heatmap_mix_and_long_share_still_opens_them():
     at = run_app(src="btc_2026-09", mix="high", ls="0.8")
+    assert at.radio(key="sensitivity_model").value == "v1"  # written before v2: still reference v1's family
     assert at.selectbox(key="sensitivity_preset").value == "custom"
     assert at.slider(key="sensitivity_w100").value == 30 and at.slider(key="sensitivity_sls").value == 0.8
     assert "mix" not in url(at) and "ls" not in url(at) and url(at)["sls"] == "0.8"
@@ -111,10 +146,14 @@ def test_sidebar_controls_reload_the_market_and_land_in_the_link():
 
 
 def test_url_round_trip_reproduces_the_view():
-    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4", "sls": "0.6"}
+    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4",
+              "model": "v2", "sls": "0.6"}
     at = run_app(**params)
     assert url(at) == params
     assert picture(at)[0]["side"] == "long"
+    old = {**params, "model": None}  # a link from before v2: opens on v1, and now says so
+    del old["model"]
+    assert url(run_app(**old)) == {**old, "model": "v1"}
     assert at.slider(key="sensitivity_sls").value == pytest.approx(0.6)
 
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parents[2] / "app.py"
-CRASH_LINK = {"src": "btc_2026-02_crash", "tf": "5m", "lb": "3d"}
+CRASH_LINK = {"src": "btc_2026-02_crash", "tf": "5m", "lb": "3d", "model": "v1"}  # golden times: reference v1
 
 
 def open_replay(**params) -> AppTest:
@@ -157,7 +157,7 @@ def test_what_if_changes_with_shock_depth_and_impact_rule(at):
 
 def test_quiet_sample_offers_the_crash_and_uses_the_open_interest_floor():
     """On the quiet Sep 2026 sample the page offers the crash, and the depth comes from the OI floor."""
-    at = open_replay(src="btc_2026-09")
+    at = open_replay(src="btc_2026-09", model="v1")  # the amplification bound is reference v1's
     body = texts(at)
     assert "2% of the median open interest" in body and "floor" in body
     assert "cascade stops at" in story(at)

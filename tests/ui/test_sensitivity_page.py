@@ -57,7 +57,8 @@ def page() -> AppTest:
 def test_page_shows_the_lead_both_pictures_metrics_and_the_sweep(page):
     """A user sees what the page is for, the two pictures, the difference and the numbers."""
     text = " ".join(m.value for m in page.markdown)
-    assert "What this page shows" in text and "Default model (v1)" in text and "Your assumptions" in text
+    assert "What this page shows" in text and "Default model: Calibrated (v2)" in text and "Your assumptions" in text
+    assert "**Your assumptions: Calibrated (v2).**" in text
     assert "same picture as the default model" in text  # defaults: nothing changed
     assert len(page.metric) == 9
     assert all(m.delta == "no change" for m in page.metric)  # not "up $0 (+0%)"
@@ -69,7 +70,7 @@ def test_page_shows_the_lead_both_pictures_metrics_and_the_sweep(page):
 
 @pytest.mark.parametrize("tier", LEVERAGE_TIERS)
 def test_each_tier_slider_redraws_and_marks_the_preset_custom(tier):
-    at = open_page(src=SAMPLE)
+    at = open_page(src=SAMPLE, model="v1")
     before = picture(at)
     at.slider(key=f"sensitivity_w{tier}").set_value(80).run()
     assert not at.exception
@@ -93,12 +94,31 @@ def test_each_tier_slider_redraws_and_marks_the_preset_custom(tier):
     ],
 )
 def test_each_assumption_control_redraws_the_page(kind, key, value):
-    at = open_page(src=SAMPLE)
+    at = open_page(src=SAMPLE, model="v1")
     before = picture(at)
     getattr(at, kind)(key=key).set_value(value).run()
     assert not at.exception, [e.message for e in at.exception]
     assert picture(at) != before
     assert at.selectbox(key="sensitivity_preset").value == "custom"
+
+
+@pytest.mark.parametrize(("kind", "key", "value"), [
+    ("slider", "sensitivity_lmed", 25.0),
+    ("slider", "sensitivity_lsig", 0.5),
+    ("slider", "sensitivity_turn", 0.02),
+    ("slider", "sensitivity_same", 0.6),
+    ("selectbox", "sensitivity_entry", "hlc3"),
+])
+def test_each_v2_control_redraws_the_page_against_the_default(kind, key, value):
+    """Under the default v2 the ladder, turnover, same-candle share and entry rule are controls; the
+    page compares them with the default (v2) and names them "edited"."""
+    at = open_page(src=SAMPLE)
+    before = picture(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert picture(at) != before
+    assert any("**Your assumptions: Calibrated (v2), edited.**" in m.value for m in at.markdown)
+    assert url(at)["model"] == "v2" and key.removeprefix("sensitivity_") in url(at)
 
 
 def test_exchange_brackets_say_which_table_and_offer_the_position_size():
@@ -123,7 +143,7 @@ def test_volume_proxy_market_offers_the_proxy_settings():
 
 
 def test_preset_sets_the_sliders_and_reset_restores_the_default():
-    at = open_page(src=SAMPLE)
+    at = open_page(src=SAMPLE, model="v1")
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert sliders(at) == {5: 2, 10: 8, 25: 25, 50: 35, 100: 30}
     assert url(at)["preset"] == "degen"
@@ -136,14 +156,15 @@ def test_preset_sets_the_sliders_and_reset_restores_the_default():
     assert not at.exception
     assert sliders(at) == SensitivityState().weights and at.slider(key="sensitivity_sls").value == 0.5
     assert at.selectbox(key="sensitivity_preset").value == "Default"
-    assert "preset" not in url(at) and "w50" not in url(at)
+    assert "preset" not in url(at) and "w50" not in url(at) and url(at)["model"] == "v1"
+    at.radio(key="sensitivity_model").set_value("v2").run()  # back to the default: nothing changed
     assert all(m.delta == "no change" for m in at.metric)
 
 
 def test_sweep_selector_and_window_redraw_the_sweep():
     at = open_page(src=SAMPLE)
     sweep_spec = at.get("vega_lite_chart")[-1].proto.spec
-    for key in ("sls", "mmr", "decay", "entry", "pos", "w5"):
+    for key in ("lsig", "turn", "same", "sls", "mmr", "decay", "entry", "pos", "w5"):
         at.selectbox(key="sensitivity_sw").set_value(key).run()
         assert not at.exception, key
         assert at.get("vega_lite_chart")[-1].proto.spec != sweep_spec
@@ -175,7 +196,7 @@ def test_long_share_one_leaves_no_short_levels():
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_presets_round_trip_through_the_link(name):
     """Choosing a preset writes a link; a fresh session from that link shows the same sliders."""
-    at = open_page(src=SAMPLE)
+    at = open_page(src=SAMPLE, model="v1")
     at.selectbox(key="sensitivity_preset").set_value(name).run()
     link = url(at)
     assert link == {"src": SAMPLE, **preset_state(name).to_params()}
@@ -196,8 +217,9 @@ def test_bad_link_values_fall_back_with_a_notice_and_no_markup():
     notices = " ".join(w.value for w in at.warning)
     at.switch_page(PAGE).run()
     assert not at.exception
-    assert at.slider(key="sensitivity_w100").value == 10
-    assert at.selectbox(key="sensitivity_entry").value == "hlc3"
+    # refused values do not switch the model: the default (calibrated v2) with its own entry rule
+    assert at.radio(key="sensitivity_model").value == "v2"
+    assert at.selectbox(key="sensitivity_entry").value == "range"
     assert "Ignored w100=" in notices and "Ignored entry=" in notices and "Ignored decay=" in notices
     assert "<b>" not in notices and "__import__" not in notices.replace("'__import__'", "")
 

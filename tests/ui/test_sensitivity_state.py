@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from core.constants import LEVERAGE_TIERS
 from core.data.bundled import load_bundled
 from core.grid import comparison_axis, comparison_bins, compute_heatmap, describe_change, summary_deltas, with_value
-from core.model import ENTRY_RULES, ModelParams, PRESETS, preset_params
+from core.model import ALL_ENTRY_RULES, CALIBRATED_V2, ENTRY_RULES, ModelParams, PRESETS, preset_params
+from core.model import model_params as whole_model
 from core.charts import difference_raster, shared_rasters, signed_usd, sweep_chart, sweep_frame, value_text
 from core.sensitivity_state import (
     CHOICES,
@@ -24,6 +26,8 @@ from core.sensitivity_state import (
     SensitivityState,
     current_value,
     matching_preset,
+    model_label,
+    model_state,
     parse_sensitivity,
     preset_slug,
     preset_state,
@@ -31,17 +35,23 @@ from core.sensitivity_state import (
     state_from_model,
     sweep_base,
     sweep_values,
+    tidy,
 )
 
 weights = st.integers(0, 100)
 states = st.builds(
     SensitivityState,
+    model=st.sampled_from(CHOICES["model"]),
+    lmed=st.sampled_from([2.0, 5.5, 10.0, 31.25, 100.0]),
+    lsig=st.sampled_from([0.25, 1.0, 1.35, 2.5]),
+    turn=st.sampled_from([0.0, 0.015, 0.1, 0.5]),
+    same=st.sampled_from([0.0, 0.25, 0.4, 1.0]),
     w5=weights, w10=weights, w25=weights, w50=weights, w100=weights,
     sls=st.sampled_from([i / 20 for i in range(21)]),
     mmr=st.sampled_from([i / 20 for i in range(101)]),
     br=st.sampled_from(CHOICES["br"]),
     pos=st.sampled_from(NUMBER_CHOICES["pos"]),
-    entry=st.sampled_from(ENTRY_RULES),
+    entry=st.sampled_from(ALL_ENTRY_RULES),
     decay=st.sampled_from(DECAY_CHOICES),
     lsr=st.booleans(),
     proxy=st.sampled_from(CHOICES["proxy"]),
@@ -91,8 +101,10 @@ def test_any_model_params_give_a_valid_state(params):
 @settings(max_examples=200, deadline=None)
 @given(states)
 def test_every_state_round_trips_through_the_url(state):
+    """The link reproduces the state (the fields its model does not use go back to their defaults)."""
     parsed, notices = parse_sensitivity(state.to_params())
-    assert parsed == state and notices == ()
+    assert parsed == tidy(state) and notices == ()
+    assert parsed.to_model() == state.to_model() and model_label(parsed) == model_label(state)
     assert all(isinstance(v, str) and len(v) < 40 for v in state.to_params().values())
 
 
@@ -111,7 +123,7 @@ def test_any_query_gives_a_valid_state_and_safe_notices(query):
 def test_bad_values_fall_back_with_a_notice():
     state, notices = parse_sensitivity({"w5": "<script>alert(1)</script>", "mmr": "9", "entry": "vwap",
                                         "decay": "5", "sls": "nan", "preset": "yolo", "lsr": "yes"})
-    assert state == SensitivityState()
+    assert state == SensitivityState()  # refused values do not make it a link from before v2
     assert len(notices) == 7
     assert all("script" not in n or "<" not in n for n in notices)
     assert "Ignored w5='?script?alert?1???script…'" in notices[1]
@@ -121,7 +133,7 @@ def test_all_zero_weights_fall_back_to_the_preset_weights():
     state, notices = parse_sensitivity({"preset": "degen", **{f"w{t}": "0" for t in LEVERAGE_TIERS}})
     assert state.weights == preset_state("Degen (high leverage)").weights
     assert "Every leverage weight" in notices[-1]
-    assert SensitivityState(w5=0, w10=0, w25=0, w50=0, w100=0).to_model() == ModelParams()
+    assert replace(model_state("v1"), w5=0, w10=0, w25=0, w50=0, w100=0).to_model() == ModelParams()
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -135,15 +147,39 @@ def test_presets_are_exact_states_with_short_links(name):
     assert matching_preset(SensitivityState(w5=11)) == "custom"
 
 
-def test_default_state_is_model_v1_with_an_empty_link():
-    assert SensitivityState().to_model() == ModelParams()
-    assert SensitivityState().to_params() == {}
-    assert SensitivityState(decay=12.0, br="exchange").to_params() == {"br": "exchange", "decay": "12"}
-    assert parse_sensitivity({"decay": "off"})[0].decay == 0.0
+def test_default_state_is_the_calibrated_v2_with_an_empty_link():
+    assert SensitivityState().to_model() == whole_model(CALIBRATED_V2)
+    assert SensitivityState().to_params() == {} and model_label(SensitivityState()) == "Calibrated (v2)"
+    assert SensitivityState(decay=12.0, br="exchange").to_params() == {"model": "v2", "br": "exchange", "decay": "12"}
+    assert model_label(SensitivityState(lmed=20.0)) == "Calibrated (v2), edited"
+    assert parse_sensitivity({"model": "v2", "decay": "off"})[0].decay == 0.0
+
+
+def test_reference_v1_is_one_key_and_exact():
+    v1 = model_state("v1")
+    assert v1.to_model() == ModelParams() and v1.to_params() == {"model": "v1"}
+    assert parse_sensitivity({"model": "v1"}) == (v1, ()) and model_label(v1) == "Reference v1"
+    assert model_label(replace(v1, sls=0.6)) == "Reference v1, edited"
+
+
+@pytest.mark.parametrize("query, label", [
+    ({"mix": "high"}, "Degen (high leverage)"),
+    ({"preset": "degen", "w5": "3"}, "Degen (high leverage), edited"),
+    ({"ls": "0.35"}, "Short-heavy"),
+    ({"sls": "0.5"}, "Reference v1"),
+    ({"decay": "12"}, "Reference v1, edited"),
+    ({"model": "v2", "preset": "degen"}, "Calibrated (v2)"),
+    ({"mix": "<script>", "sls": "nan"}, "Calibrated (v2)"),
+])
+def test_links_from_before_v2_open_on_v1_as_before(query, label):
+    """A link without model= but with assumption keys was written for reference v1: it still opens there."""
+    state, _ = parse_sensitivity(query)
+    assert model_label(state) == label
+    assert state.model == ("v2" if label.startswith("Calibrated") else "v1")
 
 
 def test_sweep_values_include_the_current_value():
-    params = SensitivityState(w100=17, mmr=0.37).to_model()
+    params = replace(model_state("v1"), w100=17, mmr=0.37).to_model()
     share = current_value("w100", params)
     assert share == pytest.approx(17 / 107) and share in sweep_values("w100", params)
     assert current_value("mmr", params) == pytest.approx(0.0037) and 0.0037 in sweep_values("mmr", params)
@@ -152,7 +188,7 @@ def test_sweep_values_include_the_current_value():
     assert sweep_base("pos", params).brackets == "exchange"
     assert sweep_values("entry", params) == ENTRY_RULES
     assert len(SWEEPS["w100"].values) == 21
-    only_100x = SensitivityState(w5=0, w10=0, w25=0, w50=0, w100=100).to_model()
+    only_100x = replace(model_state("v1"), w5=0, w10=0, w25=0, w50=0, w100=100).to_model()
     base = sweep_base("w100", only_100x)
     assert base.weights[100] == pytest.approx(1.0) and base.weights[5] > 0
     assert with_value(base, "weight_100x", 1.0).weights == {5: 0.0, 10: 0.0, 25: 0.0, 50: 0.0, 100: 1.0}

@@ -24,6 +24,10 @@ from core.data.market import MarketData
 from core.format import format_usd
 from ui import cache
 from ui.context import page_context
+from ui.sections.assumptions import use_values
+
+FITTED = "per_candle_fitted"  # session key: the inputs the last fit ran on (its result stays shown)
+APPLIED = "per_candle_applied"  # session key: fitted values just put into the model
 
 CANDLE_FILE = "accuracy_candle_file"
 COLUMNS = {"rho_long": "ρ longs", "rho_short": "ρ shorts", "rho_pooled": "ρ pooled",
@@ -147,10 +151,13 @@ def fit_section(market: MarketData, realized: pd.DataFrame, key: str, params, wa
     st.subheader("Fit the model to this period")
     st.caption("Fits the leverage ladder (median and spread), the hourly turnover and the same-candle share on the "
                "first 60% of the scored candles only, then checks the result on the last 40%, which the fit never saw.")
+    if st.session_state.pop(APPLIED, False):
+        st.success("The fitted values are now the model's assumptions on every page (sidebar and link).",
+                   icon=":material/check_circle:")
     if not st.button("Fit on this period", key="per_candle_fit", icon=":material/tune:"):
-        if st.session_state.get("per_candle_fitted") != key:
+        if st.session_state.get(FITTED) != key:
             return
-    st.session_state["per_candle_fitted"] = key
+    st.session_state[FITTED] = key
     try:
         result = cache.calibration((market.data_id,), params, key, warmup, market, realized)
     except ValueError as err:
@@ -166,5 +173,16 @@ def fit_section(market: MarketData, realized: pd.DataFrame, key: str, params, wa
     with right:
         _show_card("Model before the fit, held-out part", result.start_held_out)
     better = "better" if result.improved_held_out else "not better"
-    st.caption(f"On the held-out part the fitted values are {better} than the model you started from. The fitted "
-               "values are shown, not applied: the calibrated preset ships values fitted on three months of data.")
+    st.caption(f"On the held-out part the fitted values are {better} than the model you started from. They are "
+               "not applied until you choose to: the calibrated preset ships values fitted on three months of data.")
+    st.button("Use these values", key="per_candle_use", on_click=_use, args=(dict(v),), icon=":material/done:",
+              help="Puts the fitted median, spread, turnover and same-candle share into the model assumptions "
+                   "(Calibrated v2, edited): every page and the link use them.")
+
+
+def _use(values: dict[str, float]) -> None:
+    """Callback: the fitted values into the shared model; the fit's result is put away (it was for
+    the model before)."""
+    use_values(values)
+    st.session_state.pop(FITTED, None)
+    st.session_state[APPLIED] = True

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.format import format_usd
 from core.grid import Heatmap
-from core.model import ModelParams
+from core.model import DEFAULT_PRESET, ModelParams
 from core.charts import (
     compared_heatmap_chart,
     difference_cells,
@@ -33,10 +33,12 @@ from ui.state import MODEL
 CHART_W, CHART_H = 440, 320  # two pictures side by side beside the sidebar at 1440 px
 SWEEP_W = 390
 LEGEND_H = 64
-HOW_TO_READ = """
-- **Default model (v1)** is the app's reference model: 5x 10%, 10x 30%, 25x 30%, 50x 20%, 100x 10% of new
-  positions, half long and half short, a flat 0.5% maintenance rate. **Your assumptions** is the same market
-  under the settings in the sidebar.
+DEFAULT_TITLE = f"Default model: {DEFAULT_PRESET}"
+HOW_TO_READ = f"""
+- **{DEFAULT_TITLE}** is the app's default: leverage on a ladder from 2x to 125x (median 10x), entries
+  spread over each candle's range, 10% of open interest turning over per hour, fitted to real liquidations
+  (see "Where these assumptions come from" in the sidebar). **Your assumptions** is the same market under the
+  settings in the sidebar; pick "Reference v1" there to compare MODEL.md's model with it.
 - Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**.
 - **What changed**: magenta where your assumptions put *more* liquidations than the default model, green where
   they put *fewer*; dark means no change.
@@ -89,7 +91,7 @@ def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, 
     rasters = shared_rasters([default_hm, chosen_hm], "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
     cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
     left, right = st.columns(2)
-    for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], "Default model (v1)"),
+    for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], DEFAULT_TITLE),
                                           (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
         col.markdown(f"##### {title}")
         col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")

@@ -22,7 +22,8 @@ from core.grid import (
     sweep,
     with_value,
 )
-from core.model import ModelParams
+from core.grid.sweeps import ladder_shape
+from core.model import CALIBRATED_V2, ModelParams, model_params
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,29 @@ def test_nearest_clusters_agree_with_key_levels(key):
         row = side.loc[side["distance_pct"].abs().idxmin()]
         assert got[f"cluster_{name}_price"] == pytest.approx(row["price"], rel=1e-12)
         assert got[f"cluster_{name}_usd"] == pytest.approx(row["usd"], rel=1e-12)
+
+
+def test_ladder_shape_reads_back_the_calibrated_ladder_exactly():
+    """The v2 ladder's median and spread come back from its weights; v1's five tiers are no ladder."""
+    v2 = model_params(CALIBRATED_V2)
+    assert ladder_shape(v2) == (10.0, 1.0, 2.0, 125.0, 24)
+    assert with_value(v2, "ladder_median", 10.0) == v2 and with_value(v2, "ladder_sigma", 1.0) == v2
+    wide = with_value(v2, "ladder_sigma", 1.7)
+    assert ladder_shape(with_value(wide, "ladder_median", 31.0))[:2] == pytest.approx((31.0, 1.7), rel=1e-9)
+    assert ladder_shape(ModelParams()) is None
+    with pytest.raises(ValueError):
+        with_value(ModelParams(), "ladder_median", 20.0)
+
+
+@pytest.mark.parametrize("field, values", [("ladder_median", [3.0, 10.0, 40.0]), ("ladder_sigma", [0.4, 2.0]),
+                                           ("turnover_per_hour", [0.0, 0.3]), ("same_candle_share", [0.0, 1.0])])
+def test_v2_sweeps_match_one_map_per_value(crash, field, values):
+    """The ladder sweeps use one map per rung and a weighted sum: the same figures as one full map per value."""
+    params = model_params(CALIBRATED_V2)
+    out = sweep(crash, params, field, values, price_bins=150)
+    for row, value in zip(out.to_dict("records"), values):
+        last = float(crash.candles["close"].iloc[-1])
+        direct = summarize(compute_profile(crash, with_value(params, field, value), price_bins=150,
+                                           price_range=(last * 0.7, last * 1.3)))
+        for key, expected in direct.items():
+            assert row[key] == pytest.approx(expected, rel=1e-9, abs=1e-3) or (np.isnan(expected) and np.isnan(row[key]))
