@@ -20,13 +20,13 @@ import pandas as pd
 
 from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
 from core.data.cache import time_bucket
-from core.data.clients import ClientPool, LiveSession, client_config, make_client  # noqa: F401 - public names
+from core.data.clients import ClientPool, LiveSession, client_config, make_client  # noqa: F401 - re-exported for tests
 from core.data.depth import DEPTH_BAND, Depth, book_depth
 from core.data.errors import DataUnavailable
-from core.data.failures import describe_failure, unsupported_exchange  # noqa: F401 - public names
+from core.data.failures import unsupported_exchange
 from core.data.market import MarketData
-from core.data.open_interest import choose_oi_period, fetch_open_interest_usd  # noqa: F401 - public names
-from core.data.paging import period_delta, plan_windows  # noqa: F401 - public names
+from core.data.open_interest import choose_oi_period, fetch_open_interest_usd  # noqa: F401 - re-exported for tests
+from core.data.paging import period_delta, plan_windows  # noqa: F401 - re-exported for tests
 from core.data.progress import Progress, Reporter
 from core.data.refresh import merge_candles, merge_open_interest, plan_refresh
 from core.data.series import coverage_note, fetch_candles, fetch_funding, fetch_long_short, optional
