@@ -32,7 +32,8 @@ from core.accuracy.per_candle import (
     time_split,
 )
 from core.data.market import MarketData
-from core.grid.engine import CrossingIndex, compute_liquidated
+from core.grid.crossing import CrossingIndex
+from core.grid.engine import compute_liquidated
 from core.model.params import BINANCE_MAX_LEVERAGE, ModelParams, lognormal_leverage_weights
 from core.model.presets import CALIBRATED_V2, model_params
 

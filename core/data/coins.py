@@ -16,24 +16,14 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from core.constants import EXCHANGES, SYMBOLS
 from core.data.clients import ClientPool
 from core.data.errors import DataUnavailable
 from core.data.services import DataServices, default_services
-from core.data.venues import exchange_title
+from core.data.venues import exchange_title, finite_number
 
 OFFLINE_COINS: tuple[str, ...] = SYMBOLS
 BRACKETS_FILE = Path(__file__).resolve().parents[2] / "data" / "brackets" / "binance_usdm_2024-08-01.json"
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
 
 
 def is_linear_usdt_perpetual(market: Mapping) -> bool:
@@ -46,14 +36,14 @@ def is_linear_usdt_perpetual(market: Mapping) -> bool:
 
 def quote_volume_usd(ticker: Mapping, market: Mapping) -> float:
     """24-hour traded value in USD (USDT) of one ccxt ticker (0.0 when unknown)."""
-    quote = _number(ticker.get("quoteVolume"))
+    quote = finite_number(ticker.get("quoteVolume"))
     if quote is not None and quote > 0:
         return quote
-    last = _number(ticker.get("last")) or _number(ticker.get("close"))
+    last = finite_number(ticker.get("last")) or finite_number(ticker.get("close"))
     info = ticker.get("info") if isinstance(ticker.get("info"), Mapping) else {}
-    base = _number(info.get("volCcy24h"))
+    base = finite_number(info.get("volCcy24h"))
     if base is None:
-        contracts = _number(ticker.get("baseVolume"))
+        contracts = finite_number(ticker.get("baseVolume"))
         base = contracts * float(market.get("contractSize") or 1.0) if contracts is not None else None
     if base is None or last is None:
         return 0.0

@@ -55,7 +55,8 @@ from core.data.file_inputs import (  # noqa: F401 - re-exported: the public name
     zip_csv_members,
     read_inputs,
 )
-from core.data.file_tables import KLINES_COLUMNS, METRICS_COLUMNS, count_rows, Klines, Metrics, parse_csv  # noqa: F401
+from core.data.file_tables import KLINES_COLUMNS, METRICS_COLUMNS  # noqa: F401 - re-exported for tests
+from core.data.file_tables import Klines, Metrics, count_rows, parse_csv
 from core.data.market import MarketData, align_open_interest, bytes_id, clean_candles, resample_candles
 
 # ----------------------------------------------------------------------------------------------

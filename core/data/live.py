@@ -13,20 +13,20 @@ only adds a note.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from core.constants import EXCHANGES, LOOKBACKS, TIMEFRAMES, lookback_delta, timeframe_delta
 from core.data.cache import time_bucket
-from core.data.clients import ClientPool, LiveSession, client_config, make_client  # noqa: F401 - public names
+from core.data.clients import ClientPool, LiveSession, client_config, make_client  # noqa: F401 - re-exported for tests
 from core.data.depth import DEPTH_BAND, Depth, book_depth
 from core.data.errors import DataUnavailable
-from core.data.failures import describe_failure, unsupported_exchange  # noqa: F401 - public names
+from core.data.failures import unsupported_exchange
 from core.data.market import MarketData
-from core.data.open_interest import choose_oi_period, fetch_open_interest_usd  # noqa: F401 - public names
-from core.data.paging import period_delta, plan_windows  # noqa: F401 - public names
+from core.data.open_interest import choose_oi_period, fetch_open_interest_usd  # noqa: F401 - re-exported for tests
+from core.data.paging import period_delta, plan_windows  # noqa: F401 - re-exported for tests
 from core.data.progress import Progress, Reporter
 from core.data.refresh import merge_candles, merge_open_interest, plan_refresh
 from core.data.series import coverage_note, fetch_candles, fetch_funding, fetch_long_short, optional
@@ -132,8 +132,10 @@ def fetch_live(
     market = resolve_market(session, symbol, timeframe)
     plan = plan_refresh(previous, exchange, symbol, timeframe, start, now)
     candles, notes, fetch_from = _candles(session, symbol, timeframe, start, now, plan, report.part(0.02, 0.6))
+    oi_report = report.part(0.6, 0.9)
     oi, oi_notes = _open_interest_or_note(
-        session, market, candles, timeframe, lookback, now, report.part(0.6, 0.9), fetch_from
+        candles,
+        lambda: fetch_open_interest_usd(session, market, candles, timeframe, lookback, now, oi_report, fetch_from),
     )
     if fetch_from is not None and plan is not None:
         oi = merge_open_interest(plan, oi, candles)
@@ -178,22 +180,16 @@ def _candles(
 
 
 def _open_interest_or_note(
-    session: LiveSession,
-    market: Mapping,
-    candles: pd.DataFrame,
-    timeframe: str,
-    lookback: str,
-    now: pd.Timestamp,
-    report: Callable[[float, str], None],
-    fetch_from: pd.Timestamp | None = None,
+    candles: pd.DataFrame, fetch: Callable[[], tuple[pd.Series, tuple[str, ...]]]
 ) -> tuple[pd.Series, tuple[str, ...]]:
-    """Open interest, or NaN and a note when the exchange rejects the request.
+    """``fetch()`` (open interest on ``candles`` and notes), or NaN and a note when the exchange
+    rejects the request.
 
     Network-level failures (rate limit, timeout, down) are raised: the exchange is unusable now,
     and the last-good snapshot has open interest.
     """
     try:
-        return fetch_open_interest_usd(session, market, candles, timeframe, lookback, now, report, fetch_from)
+        return fetch()
     except DataUnavailable as error:
         if error.transient and error.reason != "bad_response":
             raise

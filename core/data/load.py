@@ -31,7 +31,7 @@ from core.data.live import check_choices, exchange_title, fetch_depth, fetch_liv
 from core.data.market import MarketData
 from core.data.memory import memory_request, with_memory
 from core.data.progress import HeldProgress, Progress
-from core.data.services import DataServices, default_services, set_default_services, utc_now  # noqa: F401
+from core.data.services import DataServices, default_services, set_default_services  # noqa: F401 - re-exported for tests
 from core.data.store import describe_age
 
 SOURCE_CHOICES: tuple[str, ...] = ("auto", "live", "snapshot", "bundled")

@@ -8,29 +8,7 @@ in-process caches). The interface is small:
   one of them runs ``compute`` and publishes the result, the others wait for it and decode it;
 * ``record_use(market)`` / ``most_used(n)``: daily use counts, read by the warmer (``core.warm``).
 
-Redis keys (``prefix`` default "liqmap")::
-
-    {prefix}:v:{name}        the value (bytes), expires after its ttl
-    {prefix}:err:{name}      the leader's DataUnavailable as JSON, expires after failure_ttl
-                             (a transient failure) or FOLLOWER_ERROR_TTL (any other)
-    {prefix}:lock:{name}     the leader's fencing token, expires after lock_ttl (renewed while it works)
-    {prefix}:lease:{name}    the token of the newest lease on name, expires after lease_ttl
-    {prefix}:fence           one counter: every lease takes the next token (INCR), never reused
-    {prefix}:usage:{date}    sorted set market -> uses that UTC day, expires after two days
-
-Single-flight, step by step (the lock and the publication are Lua scripts, so each is atomic):
-
-1. Read value, error and lock in one round trip. A value is decoded and returned; an error is
-   raised again (a ``DataUnavailable``: the same failure, without another upstream call).
-2. No lock: try to become the leader: ``INCR`` the fence counter and ``SET`` the lock and the lease
-   to that token, only if no lock exists. The leader runs ``compute`` while a thread renews the
-   lock every ``lock_ttl / 3`` (if the process dies, the lock expires after ``lock_ttl``).
-3. The leader publishes: accepted only while the lease still holds its token, i.e. no newer leader
-   took over after its lock expired (fencing: a stale leader's write is refused; its result is
-   still returned to its own caller). The lock is deleted if it is still its own.
-4. Everyone else polls step 1 with a backoff (10 to 100 ms); when the lock disappears without a
-   value (the leader died or failed with another exception) they race to lead (back to 2).
-   After ``wait_timeout`` seconds without a result, the caller computes locally.
+The Redis keys and the single-flight protocol are described in ``core.data.shared_protocol``.
 
 Redis down or unreachable: every call falls back to local behaviour (``get`` misses, ``put``
 stores nothing, ``single_flight`` calls ``compute`` here) and never raises a Redis error. A
@@ -43,22 +21,21 @@ Assumes one Redis instance (not Redis Cluster: the scripts touch keys of several
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from core.data.errors import DataUnavailable
+from core.data.shared_protocol import (ACQUIRE, BYTES, DOWN, PUBLISH, RELEASE, RENEW, UNREADABLE, Codec, Down,
+                                      Lease, Unreadable, error_from_json, error_to_json, ms, redacted)
 
 T = TypeVar("T")
 
@@ -74,100 +51,6 @@ DAY_SECONDS = 86_400
 
 # Redis errors and the socket errors a client may surface around them.
 REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-
-_ACQUIRE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local token = redis.call('INCR', KEYS[3])
-redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
-redis.call('SET', KEYS[2], token, 'PX', ARGV[2])
-return token
-"""
-# KEYS: lock, lease, fence counter; ARGV: lock ttl ms, lease ttl ms. Returns the token or 0.
-
-_PUBLISH = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-redis.call('DEL', KEYS[4])
-if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-return 1
-"""
-# KEYS: lease, target (value or error), lock, the other of value/error; ARGV: token, payload, ttl ms.
-
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-# KEYS: lock; ARGV: token, lock ttl ms. Returns 1 while the lock is still this token's.
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# KEYS: lock; ARGV: token.
-
-
-@dataclass(frozen=True)
-class Codec(Generic[T]):
-    """How values of one kind become bytes and back (``decode`` raises ``ValueError`` on bad bytes)."""
-
-    encode: Callable[[T], bytes]
-    decode: Callable[[bytes], T]
-
-
-BYTES: Codec[bytes] = Codec(bytes, bytes)
-
-
-@dataclass(frozen=True)
-class Lease:
-    """The right to compute ``name`` and publish its result, proven by ``token``."""
-
-    name: str
-    token: int
-    lock_ttl: float
-
-
-class _Down:
-    """Marker: the Redis call failed (Redis down), so the caller goes local."""
-
-
-DOWN = _Down()
-
-
-class _Unreadable:
-    """Marker: a stored value the codec cannot read (treated as absent)."""
-
-
-UNREADABLE = _Unreadable()
-
-
-def _ms(seconds: float) -> int:
-    """Seconds as whole milliseconds, at least 1 (Redis refuses PX 0)."""
-    return max(1, int(round(seconds * 1000)))
-
-
-def error_to_json(error: DataUnavailable) -> bytes:
-    """A ``DataUnavailable`` as JSON bytes (message, reason, exchange, detail)."""
-    fields = {"message": error.message, "reason": error.reason, "exchange": error.exchange, "detail": error.detail}
-    return json.dumps(fields).encode()
-
-
-def error_from_json(data: bytes) -> DataUnavailable:
-    """Inverse of ``error_to_json``; unreadable bytes give a generic ``exchange_error``."""
-    try:
-        fields = json.loads(data)
-        return DataUnavailable(fields["message"], fields["reason"], fields.get("exchange"), fields.get("detail", ""))
-    except (ValueError, KeyError, TypeError):
-        return DataUnavailable("The data source failed", "exchange_error")
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password (for logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
-
 
 class SharedCache:
     """Bytes shared through Redis, with a cross-process single-flight; never raises Redis errors.
@@ -223,10 +106,10 @@ class SharedCache:
         self._state_lock = threading.Lock()
         self._down_until: float | None = None
         self._last_warning: float | None = None
-        self._acquire = client.register_script(_ACQUIRE)
-        self._publish = client.register_script(_PUBLISH)
-        self._renew = client.register_script(_RENEW)
-        self._release = client.register_script(_RELEASE)
+        self._acquire = client.register_script(ACQUIRE)
+        self._publish = client.register_script(PUBLISH)
+        self._renew = client.register_script(RENEW)
+        self._release = client.register_script(RELEASE)
 
     @classmethod
     def from_url(
@@ -268,7 +151,7 @@ class SharedCache:
         with self._state_lock:
             return self._down_until is None or self._timer() >= self._down_until
 
-    def _guarded(self, what: str, call: Callable[[], T]) -> T | _Down:
+    def _guarded(self, what: str, call: Callable[[], T]) -> T | Down:
         """``call()``, or ``DOWN`` (logged) when Redis fails or is being left alone."""
         if not self.available:
             return DOWN
@@ -316,17 +199,17 @@ class SharedCache:
     def get(self, name: str) -> bytes | None:
         """The value stored under ``name``, or None (absent, expired, or Redis down)."""
         value = self._guarded("get", lambda: self.client.get(self.key("v", name)))
-        return None if isinstance(value, _Down) else value
+        return None if isinstance(value, Down) else value
 
     def put(self, name: str, value: bytes, ttl: float) -> bool:
         """Store ``value`` under ``name`` for ``ttl`` seconds; False when Redis is down."""
-        done = self._guarded("put", lambda: self.client.set(self.key("v", name), value, px=_ms(ttl)))
+        done = self._guarded("put", lambda: self.client.set(self.key("v", name), value, px=ms(ttl)))
         return done is True
 
     def ttl(self, name: str) -> float | None:
         """Seconds ``name`` has left, or None (absent, no expiry, or Redis down)."""
         left = self._guarded("ttl", lambda: self.client.pttl(self.key("v", name)))
-        return None if isinstance(left, _Down) or left < 0 else left / 1000
+        return None if isinstance(left, Down) or left < 0 else left / 1000
 
     # ----------------------------------------------------------------------------------------
     # Leases: the building blocks of single_flight (these raise Redis errors; single_flight guards them)
@@ -335,13 +218,13 @@ class SharedCache:
         """The lease of ``name`` with a new fencing token, or None while another process holds it."""
         ttl = self.lock_ttl if lock_ttl is None else lock_ttl
         keys = [self.key("lock", name), self.key("lease", name), self.fence_key]
-        token = int(self._acquire(keys=keys, args=[_ms(ttl), _ms(max(self.lease_ttl, ttl))]))
+        token = int(self._acquire(keys=keys, args=[ms(ttl), ms(max(self.lease_ttl, ttl))]))
         return Lease(name, token, ttl) if token else None
 
     def publish(self, lease: Lease, value: bytes, ttl: float) -> bool:
         """Store ``value`` under the lease's name unless a newer lease exists (then False, nothing written)."""
         keys = [self.key(kind, lease.name) for kind in ("lease", "v", "lock", "err")]
-        return bool(self._publish(keys=keys, args=[lease.token, value, _ms(ttl)]))
+        return bool(self._publish(keys=keys, args=[lease.token, value, ms(ttl)]))
 
     def publish_error(self, lease: Lease, error: DataUnavailable) -> bool:
         """Store ``error`` so waiting processes raise it (fenced like ``publish``).
@@ -350,11 +233,11 @@ class SharedCache:
         """
         keys = [self.key(kind, lease.name) for kind in ("lease", "err", "lock", "v")]
         ttl = self.failure_ttl if error.transient else FOLLOWER_ERROR_TTL
-        return bool(self._publish(keys=keys, args=[lease.token, error_to_json(error), _ms(ttl)]))
+        return bool(self._publish(keys=keys, args=[lease.token, error_to_json(error), ms(ttl)]))
 
     def renew(self, lease: Lease) -> bool:
         """Extend the lease's lock by its ``lock_ttl``; False when the lock is no longer this lease's."""
-        return bool(self._renew(keys=[self.key("lock", lease.name)], args=[lease.token, _ms(lease.lock_ttl)]))
+        return bool(self._renew(keys=[self.key("lock", lease.name)], args=[lease.token, ms(lease.lock_ttl)]))
 
     def release(self, lease: Lease) -> bool:
         """Delete the lease's lock if it is still this lease's (the leader gave up)."""
@@ -410,16 +293,16 @@ class SharedCache:
         delay = POLL_MIN
         while True:
             state = self._guarded("read", lambda: self._peek(name))
-            if isinstance(state, _Down):
+            if isinstance(state, Down):
                 return compute()
             blob, error, locked = state
-            if blob is not None and not isinstance(value := self._decode(name, blob, codec), _Unreadable):
+            if blob is not None and not isinstance(value := self._decode(name, blob, codec), Unreadable):
                 return value
             if error is not None:
                 raise error_from_json(error)
             if not locked or blob is not None:
                 lease = self._guarded("lock", lambda: self.acquire(name))
-                if isinstance(lease, _Down):
+                if isinstance(lease, Down):
                     return compute()
                 if lease is not None:
                     return self._lead(lease, compute, ttl, codec)
@@ -435,7 +318,7 @@ class SharedCache:
         return value, error, lock is not None
 
     @staticmethod
-    def _decode(name: str, blob: bytes, codec: Codec[T]) -> T | _Unreadable:
+    def _decode(name: str, blob: bytes, codec: Codec[T]) -> T | Unreadable:
         """``codec.decode(blob)``, or ``UNREADABLE`` (logged) for bytes it cannot read (treated as absent)."""
         try:
             return codec.decode(blob)
@@ -489,7 +372,7 @@ class SharedCache:
         """The ``n`` markets used most today and yesterday, most used first ([] when Redis is down)."""
         keys = [self._usage_key(d) for d in range(USAGE_DAYS)]
         rows = self._guarded("most_used", lambda: self.client.zunion(keys, withscores=True))
-        if isinstance(rows, _Down):
+        if isinstance(rows, Down):
             return []
         ranked = sorted(((-score, member.decode()) for member, score in rows))
         return [member for _, member in ranked[: max(0, n)]]

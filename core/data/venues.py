@@ -163,12 +163,12 @@ def bybit_one_side(entry: Mapping) -> tuple[float, str]:
         as documented) or "missing".
     """
     info = entry.get("info") if isinstance(entry.get("info"), Mapping) else {}
-    single = _number(info.get("singleOpenInterest"))
+    single = finite_number(info.get("singleOpenInterest"))
     if single is not None and single > 0:
         return single, "single"
-    both = _number(entry.get("openInterestAmount"))
+    both = finite_number(entry.get("openInterestAmount"))
     if both is None:
-        both = _number(info.get("openInterest"))
+        both = finite_number(info.get("openInterest"))
     if both is None:
         return float("nan"), "missing"
     return both / 2.0, "halved"
@@ -180,7 +180,7 @@ BYBIT_OI_NOTES: dict[str, str] = {
 }
 
 
-def _number(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """A finite float, or None."""
     try:
         number = float(value)  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ from core._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.grid.types": ("Heatmap", "Profile", "make_profile", "readonly"),
-    "core.grid.engine": ("CrossingIndex", "compute_heatmap", "compute_liquidated", "compute_profile"),
+    "core.grid.crossing": ("CrossingIndex",),
+    "core.grid.engine": ("compute_heatmap", "compute_liquidated", "compute_profile"),
     "core.grid.aggregate": ("compute_aggregate",),
     "core.grid.bands": ("DisplayGrid", "band_label", "band_levels", "colour_tops", "display_band_width",
                         "display_grid", "grid_table", "highlight_percentile", "rebin"),

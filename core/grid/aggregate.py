@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.market import MarketData
-from core.grid.engine import _crossing_index, _fates, _heatmap_from_levels, _price_edges, window_index
+from core.grid.crossing import crossing_index, side_fates
+from core.grid.engine import _heatmap_from_levels, _price_edges, window_index
 from core.grid.types import Heatmap
 from core.model.levels import build_levels
 from core.model.params import ModelParams
@@ -37,8 +38,8 @@ def compute_aggregate(
         raise ValueError("no markets to aggregate")
     built = []
     for m in markets:
-        lv, index = build_levels(m, params), _crossing_index(m)
-        built.append((m, lv, {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}, window_index(m)))
+        lv, index = build_levels(m, params), crossing_index(m)
+        built.append((m, lv, {s: side_fates(lv, getattr(lv, s), index) for s in ("long", "short")}, window_index(m)))
     # The axis covers every level alive in a drawn window and every drawn candle (memory is not drawn).
     prices = [getattr(lv, s).price[fates[s].end > k] for _, lv, fates, k in built for s in ("long", "short")]
     low = min(float(m.candles["low"].iloc[k:].min()) for m, _, _, k in built)

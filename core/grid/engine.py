@@ -1,6 +1,6 @@
 """Levels -> time x price grid: ``compute_heatmap`` (every candle) and ``compute_profile`` (one candle).
 
-A level dies at the first candle whose range reaches its price (``CrossingIndex``); the grid holds,
+A level dies at the first candle whose range reaches its price (``core.grid.crossing``); the grid holds,
 per candle, the USD of the levels still alive at its close (MODEL.md, "heatmap value").
 """
 
@@ -8,102 +8,20 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.data.market import MarketData
+from core.grid.crossing import CrossingIndex, Fate, crossing_index, side_fates
 from core.grid.types import Heatmap, Profile, column_index, make_profile
 from core.model.levels import Levels, SideLevels, build_levels
 from core.model.params import ModelParams
 
 
 # --------------------------------------------------------------------------------------------
-# First crossings
-# --------------------------------------------------------------------------------------------
-
-
-class CrossingIndex:
-    """Range-minimum tables over lows and range-maximum tables over highs of one market.
-
-    ``first_cross`` finds, for every level at once, the first candle u > t whose low <= p (long)
-    or high >= p (short) by a vectorised binary lifting over a sparse table: O(M log N) for M
-    levels and N candles, after an O(N log N) build. Build once per market and reuse.
-    """
-
-    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
-        self.n = len(low)
-        self._low = self._table(np.asarray(low, dtype="float64"))
-        self._neg_high = self._table(-np.asarray(high, dtype="float64"))
-
-    @staticmethod
-    def _table(values: np.ndarray) -> np.ndarray:
-        """(K, N+1) table: row k, column i = min(values[i : i + 2**k]), -inf where it runs past N."""
-        n = len(values)
-        k_max = max(1, int(n).bit_length())
-        table = np.full((k_max, n + 1), -np.inf)
-        table[0, :n] = values
-        for k in range(1, k_max):
-            half, width = 1 << (k - 1), 1 << k
-            count = n - width + 1
-            if count <= 0:
-                break
-            table[k, :count] = np.minimum(table[k - 1, :count], table[k - 1, half : half + count])
-        return table
-
-    def first_cross(self, side: int, birth: np.ndarray, price: np.ndarray) -> np.ndarray:
-        """First candle u > birth where price trades through each level (``n`` if never).
-
-        Parameters
-        ----------
-        side
-            +1 long (dies when low <= price), -1 short (dies when high >= price).
-        birth, price
-            Birth candle and price of each level.
-        """
-        table = self._low if side > 0 else self._neg_high
-        threshold = np.asarray(price, dtype="float64") * (1.0 if side > 0 else -1.0)
-        pos = np.asarray(birth, dtype="int64") + 1
-        np.minimum(pos, self.n, out=pos)
-        for k in range(table.shape[0] - 1, -1, -1):
-            pos += (table[k, pos] > threshold).astype("int64") << k
-        return pos
-
-
-# --------------------------------------------------------------------------------------------
 # Levels -> grid
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Fate:
-    """When each level of one side ends, and what it is worth when it dies."""
-
-    end: np.ndarray  # first candle the level is not alive at (N if alive to the end)
-    liquidated: np.ndarray  # bool: died by a price crossing (not closed by OI falling to 0)
-    death_value: np.ndarray  # USD at the close of its death candle (0 where not liquidated)
-
-
-def _fates(levels: Levels, side_levels: SideLevels, index: CrossingIndex) -> _Fate:
-    """End candle, liquidation flag and death value of every level of one side."""
-    n = index.n
-    cross = index.first_cross(side_levels.side, side_levels.birth, side_levels.price)
-    next_zero = np.full(n + 1, n, dtype="int64")
-    zeros = np.flatnonzero(levels.zero)
-    if len(zeros):
-        idx = np.searchsorted(zeros, np.arange(n + 1), side="left")
-        next_zero = np.where(idx < len(zeros), zeros[np.minimum(idx, len(zeros) - 1)], n)
-    kill = next_zero[np.minimum(side_levels.birth + 1, n)]
-    liquidated = cross < kill
-    end = np.minimum(cross, kill)
-    at = np.minimum(cross, n - 1)
-    value = np.where(
-        liquidated,
-        side_levels.notional * np.exp(levels.log_scale[at] - levels.log_scale[side_levels.birth]),
-        0.0,
-    )
-    return _Fate(end=end, liquidated=liquidated, death_value=value)
 
 
 def _band_of(price: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,6 +34,14 @@ def _band_of(price: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _weighted_counts(index: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:
     """``np.bincount`` with weights, always float64 (bincount of nothing returns integers)."""
     return np.bincount(index, weights=weights, minlength=length).astype("float64", copy=False)
+
+
+def _liquidated(side_levels: SideLevels, fate: Fate, n: int) -> np.ndarray:
+    """USD of one side liquidated in each candle: each level's death value in its death candle."""
+    liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
+    if side_levels.born_liquidated is not None:  # same-candle share (v2 option): dies in its birth candle
+        liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
+    return liquidated
 
 
 def _block_length(n: int) -> int:
@@ -188,7 +114,7 @@ def _scan_side(
 
 
 def _side_grid(
-    levels: Levels, side_levels: SideLevels, fate: _Fate, edges: np.ndarray, n: int
+    levels: Levels, side_levels: SideLevels, fate: Fate, edges: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """(P, T) grid view, liquidated USD per candle, and USD at birth left outside the price axis."""
     bands = len(edges) - 1
@@ -199,9 +125,7 @@ def _side_grid(
     cols = np.concatenate((band[inside], band[dies_inside]))
     values = np.concatenate((side_levels.notional[inside], -fate.death_value[dies_inside]))
     grid = _scan_side(n, bands, rows, cols, values, levels)
-    liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
-    if side_levels.born_liquidated is not None:  # same-candle share (v2 option): dies in its birth candle
-        liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
+    liquidated = _liquidated(side_levels, fate, n)
     outside = float(side_levels.notional[~inside].sum())
     return grid[:n].T, liquidated, outside
 
@@ -259,7 +183,7 @@ def _heatmap_from_levels(
     market: MarketData,
     params: ModelParams,
     lv: Levels,
-    fates: dict[str, _Fate],
+    fates: dict[str, Fate],
     edges: np.ndarray,
     range_given: bool,
     k: int = 0,
@@ -303,18 +227,12 @@ def _heatmap_from_levels(
 
 
 def _window_edges(
-    market: MarketData, lv: Levels, fates: dict[str, _Fate], k: int, bins: int, price_range: tuple[float, float] | None
+    market: MarketData, lv: Levels, fates: dict[str, Fate], k: int, bins: int, price_range: tuple[float, float] | None
 ) -> np.ndarray:
     """Price axis of the drawn window: the window's candles and every level alive in it."""
     c = market.candles.iloc[k:]
     prices = [getattr(lv, s).price[fates[s].end > k] for s in ("long", "short")]
     return _price_edges(prices, float(c["low"].min()), float(c["high"].max()), bins, price_range)
-
-
-def _crossing_index(market: MarketData) -> CrossingIndex:
-    """The ``CrossingIndex`` of a market's candles."""
-    c = market.candles
-    return CrossingIndex(c["low"].to_numpy(dtype="float64"), c["high"].to_numpy(dtype="float64"))
 
 
 def compute_heatmap(
@@ -363,8 +281,8 @@ def compute_heatmap(
     if len(market.candles) == 0:
         raise ValueError("the market has no candles")
     lv = build_levels(market, params)
-    index = _crossing_index(market)
-    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    index = crossing_index(market)
+    fates = {s: side_fates(lv, getattr(lv, s), index) for s in ("long", "short")}
     k = window_index(market)
     edges = _window_edges(market, lv, fates, k, price_bins, price_range)
     return _heatmap_from_levels(market, params, lv, fates, edges, price_range is not None, k)
@@ -387,9 +305,9 @@ def compute_profile(
     k = window_index(market)
     col = k + column_index(at, n - k)
     lv = build_levels(market, params)
-    index = index if index is not None else _crossing_index(market)
+    index = index if index is not None else crossing_index(market)
     c = market.candles
-    fates = {s: _fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    fates = {s: side_fates(lv, getattr(lv, s), index) for s in ("long", "short")}
     edges = _window_edges(market, lv, fates, k, price_bins, price_range)
     cols = []
     for name in ("long", "short"):
@@ -415,12 +333,8 @@ def compute_liquidated(
     if n == 0:
         raise ValueError("the market has no candles")
     lv = build_levels(market, params)
-    index = index if index is not None else _crossing_index(market)
+    index = index if index is not None else crossing_index(market)
     out = []
     for side_levels in (lv.long, lv.short):
-        fate = _fates(lv, side_levels, index)
-        liquidated = _weighted_counts(fate.end[fate.liquidated], fate.death_value[fate.liquidated], n)[:n]
-        if side_levels.born_liquidated is not None:
-            liquidated = liquidated + _weighted_counts(side_levels.birth, side_levels.born_liquidated, n)[:n]
-        out.append(liquidated)
+        out.append(_liquidated(side_levels, side_fates(lv, side_levels, index), n))
     return out[0], out[1]

@@ -18,7 +18,8 @@ import pandas as pd
 
 from core.data.market import MarketData
 from core.format import format_usd
-from core.grid.engine import CrossingIndex, compute_profile
+from core.grid.crossing import CrossingIndex
+from core.grid.engine import compute_profile
 from core.grid.figures import DEFAULT_WITHIN_PCT, as_profile, near_rows, nearest_clusters
 from core.grid.types import Heatmap, Profile, make_profile
 from core.model.params import ModelParams, lognormal_leverage_weights

@@ -8,7 +8,6 @@ import requests
 from fixtures.fake_exchanges import FakeClock, fakes_at, make_services, raising
 
 from core.constants import EXCHANGES
-from core.data.bundled import DEFAULT_DATASET
 from core.data.cache import SingleFlightCache
 from core.data.errors import DataUnavailable
 from core.data.live import ClientPool
