@@ -40,6 +40,7 @@ BYBIT_PATHS = {
     "open interest": "/v5/market/open-interest",
     "funding": "/v5/market/funding/history",
     "long/short": "/v5/market/account-ratio",
+    "coin list": "/v5/market/tickers",
 }
 
 
@@ -71,8 +72,9 @@ def page_markets(timeframe: str, lookback: str) -> list[tuple[str, str]]:
 
 
 def page_fetch(now: pd.Timestamp, exchange: str, timeframe: str, lookback: str) -> dict[str, int]:
-    """Requests one fetch of what a page of this market loads (every market of ``page_markets``)."""
-    total: Counter[str] = Counter()
+    """Requests one fetch of what a page of this market loads (every market of ``page_markets``), and
+    the sidebar's coin list of the exchange (one tickers call, cached: ``core.data.coins``)."""
+    total: Counter[str] = Counter({"coin list": 1})
     for market in page_markets(timeframe, lookback):
         total.update(expected_requests(now, exchange, *market))
     return dict(total)

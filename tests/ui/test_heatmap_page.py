@@ -32,7 +32,7 @@ def test_the_picture_carries_the_display_grid_of_the_page(page, grid):
     """The component's data is the display grid (both sides), its candles, key levels and colour tops."""
     header, long, short = picture(page)
     assert (header["rows"], header["cols"]) == grid.long.shape
-    assert header["band"] == grid.band_width == 100.0 and header["bandLabel"] == "$100"
+    assert header["band"] == grid.band_width and header["bandLabel"] == f"${grid.band_width:,.0f}"
     np.testing.assert_allclose(long, grid.long, rtol=1e-6, atol=1e-3)
     np.testing.assert_allclose(short, grid.short, rtol=1e-6, atol=1e-3)
     assert header["price"] == pytest.approx(grid.close[-1])
@@ -47,8 +47,9 @@ def test_key_levels_table_shows_the_same_numbers_as_the_picture(page):
     """The key-level table's amounts are the picture's tag amounts, in the stated unit."""
     header, _, _ = picture(page)
     table = page.table[0].value
-    assert list(table.columns)[:2] == ["Side", "USD per $100 band"]
-    assert table["USD per $100 band"].tolist() == [format_usd(lv["usd"]) for lv in header["levels"]]
+    unit = f"USD per {header['bandLabel']} band"
+    assert list(table.columns)[:2] == ["Side", unit]
+    assert table[unit].tolist() == [format_usd(lv["usd"]) for lv in header["levels"]]
 
 
 def test_market_data_chart_is_drawn_on_request(page):
