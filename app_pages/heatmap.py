@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.charts import default_view_range
 from core.grid import plain_reading
+from core.model.levels import PROXY_NOTE_START
 from ui.cache import heatmap
 from ui.context import page_context
 from ui.sections import heatmap as section
@@ -26,8 +27,8 @@ price_range = default_view_range(hm, margin=view.zoom / 100)
 section.picture(ctx, grid, levels, price_range)
 
 profile = grid.profile()
-for note in hm.notes:
-    if "proxy" in note:
+for note in hm.notes:  # one box: the model's own word on the volume proxy (the data notes say it too)
+    if note.startswith(PROXY_NOTE_START):
         st.info(note, icon=":material/info:")
 st.markdown(f"**Reading:** {plain_reading(profile, levels)}")
 section.near_price(profile)

@@ -41,6 +41,9 @@ from core.model.params import ENTRY_RULES, ModelParams, describe_margin
 # --------------------------------------------------------------------------------------------
 
 
+#: How the model's own note on the volume proxy starts (pages show that one note, once).
+PROXY_NOTE_START = "No open-interest history:"
+
 def entry_prices(candles: pd.DataFrame, rule: str = "hlc3") -> np.ndarray:
     """Entry price of what opened in each candle: "hlc3", "close", "open" or "ohlc4".
 
@@ -327,7 +330,7 @@ def build_levels(market: MarketData, params: ModelParams = ModelParams()) -> Lev
     notes: list[str] = []
     if proxy:
         notes.append(
-            f"No open-interest history: new positions are estimated as {params.proxy_share:.0%} of each "
+            f"{PROXY_NOTE_START} new positions are estimated as {params.proxy_share:.0%} of each "
             f"candle's traded USD (volume x close), decaying with a half-life of {_hours(half_life)} "
             "(volume proxy; a rough estimate)."
         )
