@@ -214,8 +214,12 @@ def comparison_axis(
     return min(low, last * (1 - around_pct / 100)), max(high, last * (1 + around_pct / 100))
 
 
-def _pct_or_none(value: float) -> str:
-    return "none" if not np.isfinite(value) else f"{value:.1f}%"
+def _cluster_words(side: str, now: float, was: float) -> str:
+    """"above at 3.2% from the price (default 4.1%)", in words when one of the maps has no big cluster there."""
+    if not np.isfinite(now):
+        return f"gone {side} (the default model has one at {was:.1f}%)"
+    default = f"default {was:.1f}%" if np.isfinite(was) else "the default model has none there"
+    return f"{side} at {now:.1f}% from the price ({default})"
 
 
 def describe_change(deltas: pd.DataFrame, within_pct: float = 5.0) -> str:
@@ -231,12 +235,12 @@ def describe_change(deltas: pd.DataFrame, within_pct: float = 5.0) -> str:
         f"{within_pct:g}% move either way, against {format_usd(before)} in the default model{change}."
     )
     parts = []
-    for side, word in (("above", "above"), ("below", "below")):
+    for side in ("above", "below"):
         now, was = b[f"cluster_{side}_pct"], a[f"cluster_{side}_pct"]
         if np.isfinite(now) or np.isfinite(was):
-            parts.append(f"{word} at {_pct_or_none(now)} from the price (default {_pct_or_none(was)})")
+            parts.append(_cluster_words(side, now, was))
     if parts:
-        text += " The nearest big cluster is " + " and ".join(parts) + "."
+        text += " The nearest big cluster: " + "; ".join(parts) + "."
     return text
 
 

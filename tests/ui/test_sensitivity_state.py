@@ -261,3 +261,13 @@ def test_sweep_chart_marks_the_current_value():
     assert len(spec["hconcat"]) == 2
     assert value_text(0.35, "share") == "35%" and value_text(0.005, "rate") == "0.50%"
     assert signed_usd(-2.5e6) == "-$2.5M" and signed_usd(0.0) == "$0"
+
+
+def test_describe_change_never_says_at_none():
+    """A side where one map has no big cluster is said in words, not "above at none"."""
+    a = pd.DataFrame({"total_usd_5pct": [2e6], "cluster_above_pct": [3.0], "cluster_below_pct": [np.nan]}).iloc[0]
+    b = pd.DataFrame({"total_usd_5pct": [3e6], "cluster_above_pct": [np.nan], "cluster_below_pct": [-2.0]}).iloc[0]
+    text = describe_change(pd.DataFrame({"a": a, "b": b}))
+    assert "none from" not in text and "at none" not in text
+    assert "gone above (the default model has one at 3.0%)" in text
+    assert "below at -2.0% from the price (the default model has none there)" in text
