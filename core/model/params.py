@@ -210,3 +210,20 @@ def describe_margin(params: ModelParams, symbol: str, exchange: str | None = Non
     if exchange is not None and exchange != table.exchange:
         text += f" {exchange} publishes its own tiers: the {table.exchange} table is an approximation here."
     return text
+
+
+def describe_leverage(weights: Mapping[float, float] | tuple[tuple[float, float], ...]) -> str:
+    """The leverage mix in a few words: "5x 10%, 10x 30%, ..." for up to five tiers, else its range and
+    weighted median ("2x-125x, median 10x") so a 24-rung ladder does not fill a line."""
+    weights = dict(weights)
+    total = sum(weights.values())
+    if len(weights) <= 5:
+        return ", ".join(f"{_number(k)}x {v / total:.0%}" for k, v in sorted(weights.items()))
+    ordered = sorted(weights.items())
+    cumulative, median = 0.0, ordered[-1][0]
+    for lev, w in ordered:
+        cumulative += w / total
+        if cumulative >= 0.5:
+            median = lev
+            break
+    return f"{ordered[0][0]:.0f}x-{ordered[-1][0]:.0f}x, median {median:.0f}x"

@@ -12,7 +12,7 @@ import streamlit as st
 from core.charts import chart_png, market_chart, to_csv_bytes
 from core.format import format_price, format_usd
 from core.grid import DisplayGrid, Heatmap, Profile, grid_table, highlight_percentile, nearby_table
-from core.model import ModelParams, describe_margin
+from core.model import ModelParams, describe_leverage, describe_margin
 from core.viewstate import SIDE_CHOICES
 from ui.cache import PRICE_BINS, display_picture, picture_payload
 from ui.components.heatmap import heatmap_picture
@@ -134,7 +134,7 @@ def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataF
     clip = highlight_percentile(view.hl)
     st.download_button("Chart (PNG)", lambda: chart_png(hm, view.side, clip, price_range, levels.head(4), title=title),
                        "liquidation_heatmap.png", "image/png", icon=":material/image:", on_click="ignore")
-    st.caption(f"Model: {', '.join(f'{k}x {v:.0%}' for k, v in params.weights.items())}; "
+    st.caption(f"Model: {ctx.model_label}; leverage {describe_leverage(params.weights)}; "
                f"long share {params.long_share:.0%}. {describe_margin(params, market.symbol)}")
 
 

@@ -449,3 +449,13 @@ def test_model_presets_reference_and_calibrated():
     assert preset_name_of(v2) == CALIBRATED_V2 and preset_name_of(ModelParams()) == REFERENCE_V1
     assert preset_name_of(ModelParams(long_share=0.3)) is None
     assert model_params(CALIBRATED_V2, long_share=0.6).long_share == 0.6
+
+
+def test_describe_leverage_lists_tiers_or_summarises_a_ladder():
+    """Five tiers are listed; a 24-rung ladder is its range and weighted median."""
+    from core.model import describe_leverage, lognormal_leverage_weights
+
+    assert describe_leverage({5: 0.1, 10: 0.3, 25: 0.3, 50: 0.2, 100: 0.1}) == "5x 10%, 10x 30%, 25x 30%, 50x 20%, 100x 10%"
+    text = describe_leverage(lognormal_leverage_weights())
+    assert text.startswith("2x-125x, median ") and text.endswith("x")
+    assert describe_leverage({2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0, 7: 1.0}) == "2x-7x, median 7x"
