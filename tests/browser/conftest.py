@@ -19,6 +19,8 @@ from tests.conftest import http_ok, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "test-output" / "screenshots"
+#: The heatmap page's picture (a canvas component) once it has painted (it sets data-paint).
+PICTURE = ".lh-root[data-paint]"
 CHART = "[data-testid='stVegaLiteChart']"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.browser.conftest import OUTPUT, REPO, wait_idle
+from tests.browser.conftest import OUTPUT, PICTURE, REPO, wait_idle, wait_painted
 from tests.charts.test_accuracy_charts import force_orders
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ TALL = {"width": 1500, "height": 3200}  # the app scrolls inside its own contain
 def _open_accuracy(page, app_url: str, query: str) -> None:
     """Open the app once (so app.py has run in this server), then the accuracy page."""
     page.goto(f"{app_url}/?{query}")
-    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    page.wait_for_selector(PICTURE, timeout=60_000)
     page.goto(f"{app_url}/accuracy?{query}")
     page.get_by_role("heading", name="Import & accuracy").wait_for(timeout=60_000)
     wait_idle(page)
@@ -59,10 +59,10 @@ def test_upload_a_klines_and_metrics_pair_then_see_its_heatmap(page, app_url):
     wait_idle(page)
     assert page.locator("[data-testid='stSidebar']").get_by_text("Uploaded files").count() >= 1
     page.get_by_text("See the heatmap of this period").click()
-    page.wait_for_selector(f"{CHART} canvas", timeout=60_000)
+    page.wait_for_selector(PICTURE, timeout=60_000)
     wait_idle(page)
     assert "05 Feb 21:00 – 05 Feb 23:59 UTC" in _body(page)
-    assert _painted_colours(page, 0) > 50
+    wait_painted(page, ".lh-root canvas", 0, more_than=50)
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(OUTPUT / "accuracy_uploaded_heatmap.png"))
 
@@ -90,7 +90,7 @@ def test_realized_liquidations_are_drawn_and_scored(page, app_url, tmp_path):
 def test_score_the_5_march_2024_crash(page, app_url):
     """The real Bybit orders of the 2024-03-05 cascade (read in place by the test; the app never reads
     ../shared), uploaded over that day's sample, score the model."""
-    _open_accuracy(page, app_url, "src=btc_2024-03-05_crash&tf=1m&lb=24h")
+    _open_accuracy(page, app_url, "src=btc_2024-03-05_crash&tf=1m&lb=24h&model=v1")  # the figures are v1's
     page.locator(UPLOAD_INPUT).nth(1).set_input_files(str(CRASH_ORDERS))
     page.get_by_text("Hit share", exact=True).first.wait_for(timeout=60_000)
     wait_idle(page)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser.conftest import CHART, OUTPUT, wait_idle, wait_painted
+from tests.browser.conftest import OUTPUT, PICTURE, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def test_hostile_link_shows_notices_and_injects_nothing(page, app_url):
     page.goto(app_url + "/?" + urlencode(HOSTILE))
     page.get_by_text("Ignored ex=").first.wait_for(timeout=60_000)
     wait_idle(page)
-    wait_painted(page, f"{CHART} canvas", 0, more_than=50)  # the whole default view is drawn, heatmap last
+    page.wait_for_selector(PICTURE, timeout=60_000)  # the whole default view is drawn, heatmap picture included
     for selector in INJECTED:
         assert page.locator(selector).count() == 0, selector
     body = page.locator("[data-testid='stApp']").inner_text()

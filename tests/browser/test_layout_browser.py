@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHART, OUTPUT, wait_idle
+from tests.browser.conftest import CHART, OUTPUT, PICTURE, wait_idle
 
 pytestmark = pytest.mark.browser
 
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 # path -> what is on screen once the page has drawn (the heatmap page's layout has its own tests)
-HEATMAP = ("/", CHART)
+HEATMAP = ("/", PICTURE)
 PAGES = {
     "replay": ("/replay", CHART),
     "sensitivity": ("/sensitivity", CHART),
