@@ -75,8 +75,9 @@ def test_crosshair_reads_time_price_longs_and_shorts_in_the_page_unit(page, app_
     tip = page.locator(f"{ROOT} .lh-tip")
     expect(tip).to_be_visible()
     expected = format_usd(grid.long[row, -1])
-    expect(tip.locator("[data-field=longs]")).to_have_text(f"{expected} per $100 band")
-    expect(tip.locator("[data-field=shorts]")).to_have_text(re.compile(r"^\$[\d.]+[KMB]? per \$100 band$"))
+    band = f"${grid.band_width:,.0f}"  # the display band the grid chose (the page states it)
+    expect(tip.locator("[data-field=longs]")).to_have_text(f"{expected} per {band} band")
+    expect(tip.locator("[data-field=shorts]")).to_have_text(re.compile(rf"^\$[\d.]+[KMB]? per {re.escape(band)} band$"))
     expect(tip.locator("[data-field=time]")).to_have_text(re.compile(r"24 Sep 02:55 – 03:00 UTC"))
     expect(tip.locator("[data-field=price]")).to_contain_text(f"{grid.price_edges[row]:,.0f} – {grid.price_edges[row + 1]:,.0f}")
     # the same band is the strongest long key level: its tag says the same amount
