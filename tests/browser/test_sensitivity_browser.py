@@ -19,7 +19,7 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 CANVAS = f"{CHART} canvas"
-LINK = "/sensitivity?src=btc_2026-09"
+LINK = "/sensitivity?src=btc_2026-09&model=v1"  # the five tier sliders are reference v1's
 STEP = 61  # pixel sample step for counting colours (blank: 1 or 2 colours)
 
 
