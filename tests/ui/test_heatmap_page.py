@@ -82,3 +82,19 @@ def test_an_unchanged_grid_is_resent_byte_for_byte():
 def test_only_valid_reports_from_the_browser_reach_the_view(state, expected):
     """Whatever the browser reports, only a known side and a finite highlight (clamped) are kept."""
     assert reported_view(state) == expected
+
+
+def test_imbalance_caption_names_the_heavier_side(page):
+    """'Imbalance +x% (longs heavier)': the sign and the words agree with the metrics above them."""
+    captions = [c.value for c in page.caption if c.value.startswith("Imbalance")]
+    assert len(captions) == 3
+    metrics = [m.value for m in page.metric]  # longs -x%, shorts +x% for each of the three windows
+
+    def usd(text: str) -> float:
+        return float(text.strip("$KMB")) * {"K": 1e3, "M": 1e6, "B": 1e9}.get(text[-1], 1)
+
+    for caption, longs, shorts in zip(captions, metrics[0::2], metrics[1::2]):
+        if usd(longs) > usd(shorts):
+            assert caption.startswith("Imbalance +") and "(longs heavier)" in caption
+        elif usd(longs) < usd(shorts):
+            assert caption.startswith("Imbalance -") and "(shorts heavier)" in caption

@@ -101,8 +101,9 @@ def near_price(profile: Profile) -> None:
             a, b = st.columns(2)
             a.metric(f"Longs −{pct}", format_usd(row.long_usd), help=f"Estimated long USD a {pct} fall would liquidate")
             b.metric(f"Shorts +{pct}", format_usd(row.short_usd), help=f"Estimated short USD a {pct} rise would liquidate")
-            heavier = "shorts" if row.imbalance > 0 else "longs"
-            st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier} heavier) · price {format_price(profile.price)}")
+            # long_short_imbalance: (long - short) / total, positive when longs are heavier
+            heavier = "longs heavier" if row.imbalance > 0 else "shorts heavier" if row.imbalance < 0 else "balanced"
+            st.caption(f"Imbalance {row.imbalance:+.0%} ({heavier}) · price {format_price(profile.price)}")
 
 
 def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
