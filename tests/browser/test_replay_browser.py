@@ -59,7 +59,9 @@ def test_play_moves_the_replay_and_the_chart(page, app_url):
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=30_000)
     expect(thumb).to_have_text(re.compile(r"^Wed 4 Feb"), timeout=30_000)  # restarted from the window's start
-    page.wait_for_function("n => window.__moments.size > n", arg=PLAYED_FRAMES, timeout=60_000)
+    # A condition with a generous deadline, not a speed check: a busy 2-core machine shows well under one
+    # frame a second (bench/bench_replay.py measures the rate).
+    page.wait_for_function("n => window.__moments.size > n", arg=PLAYED_FRAMES, timeout=240_000)
     assert chart.screenshot() != before
     page.screenshot(path=str(OUTPUT / "replay_playing.png"))
     page.get_by_role("button", name="Pause").click()
