@@ -190,11 +190,11 @@ def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Tim
             .encode(
                 x=alt.X("t0:T", scale=x_scale, axis=alt.Axis(title=None, format="%d %b %H:%M", labels=last, labelOverlap=True, tickCount=8,
                                                              ticks=last, labelFontSize=AXIS_FONT, grid=False)),
-                x2="t1:T",
+                x2=alt.X2("t1:T"),
                 y=alt.Y("signed:Q", title=f"{source} (USD)", axis=alt.Axis(
                     labelExpr=ABS_DOLLAR_LABEL, tickCount=4, labelFontSize=AXIS_FONT,
                     titleFontSize=AXIS_FONT, titleFontWeight="normal")),
-                y2=alt.datum(0),
+                y2=alt.Y2Datum(0),
                 color=_side_colour(),
                 tooltip=[alt.Tooltip("time_txt:N", title="Time (UTC)"), alt.Tooltip("side_txt:N", title="Side"),
                          alt.Tooltip("usd_txt:N", title="USD")],
@@ -231,7 +231,8 @@ def calibration_chart(score: Score, width: int = 420, height: int = 260) -> alt.
                  alt.Tooltip("share_txt:N", title="Share")],
     )
     uniform = float(np.nanmean(score.calibration["band_share"])) if len(score.calibration) else 0.1
-    rule = alt.Chart(pd.DataFrame({"share": [uniform]})).mark_rule(strokeDash=[4, 3], color="#cccccc").encode(y="share:Q")
+    rule = alt.Chart(pd.DataFrame({"share": [uniform]})).mark_rule(strokeDash=[4, 3], color="#cccccc").encode(
+        y=alt.Y("share:Q"))
     return alt.layer(bars, rule).properties(width=width, height=height)
 
 

@@ -97,10 +97,10 @@ def heatmap_chart(
         .mark_image(aspect=False)
         .encode(
             x=alt.X("t0:T", scale=x_scale, axis=x_axis),
-            x2="t1:T",
+            x2=alt.X2("t1:T"),
             y=alt.Y("p0:Q", scale=y_scale, axis=y_axis),
-            y2="p1:Q",
-            url="url:N",
+            y2=alt.Y2("p1:Q"),
+            url=alt.Url("url:N"),
         )
     )
     cells = tooltip_cells(hm, price_range)
@@ -109,9 +109,9 @@ def heatmap_chart(
         .mark_rect(opacity=0.0, fill="white")
         .encode(
             x=alt.X("t0:T", scale=x_scale),
-            x2="t1:T",
+            x2=alt.X2("t1:T"),
             y=alt.Y("p0:Q", scale=y_scale),
-            y2="p1:Q",
+            y2=alt.Y2("p1:Q"),
             tooltip=[alt.Tooltip(f, title=t) for f, t in TOOLTIP_FIELDS.items()],
         )
     )
@@ -131,7 +131,8 @@ def heatmap_chart(
             y=alt.Y("price:Q", scale=y_scale), color=alt.Color("color:N", scale=None)
         )
         text = alt.Chart(lv).mark_text(align="left", dx=4, dy=-6, fontSize=10).encode(
-            x=alt.value(2), y=alt.Y("price:Q", scale=y_scale), text="label:N", color=alt.Color("color:N", scale=None)
+            x=alt.XValue(2), y=alt.Y("price:Q", scale=y_scale), text=alt.Text("label:N"),
+            color=alt.Color("color:N", scale=None),
         )
         layers += [rule, text]
     return alt.layer(*layers).properties(width=width, height=height)
@@ -147,7 +148,7 @@ def colour_legend(vmax: float, width: int = 760) -> alt.Chart:
         .encode(
             x=alt.X("usd:Q", axis=alt.Axis(title="Estimated liquidation notional per band (USD); brightest = top of scale",
                                            format="$.2s", labelExpr=DOLLAR_LABEL, labelFontSize=AXIS_FONT)),
-            x2="next:Q",
+            x2=alt.X2("next:Q"),
             color=alt.Color("usd:Q", scale=alt.Scale(range=ember_hex(9), domain=[0, vmax]), legend=None),
         )
         .properties(width=width, height=14)
@@ -200,9 +201,9 @@ def profile_chart(
                        legend=alt.Legend(orient="bottom", title=None))
     bar = alt.Chart(bars).mark_rect().encode(
         x=alt.X("usd:Q", title="USD per band", axis=alt.Axis(format="$.2s", labelExpr=DOLLAR_LABEL, labelFontSize=AXIS_FONT, tickCount=3)),
-        x2=alt.value(0),
+        x2=alt.X2Value(0),
         y=alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT)),
-        y2="p1:Q",
+        y2=alt.Y2("p1:Q"),
         color=colour,
         tooltip=[alt.Tooltip("band:N", title="Price band"), alt.Tooltip("side:N", title="Side"),
                  alt.Tooltip("amount:N", title="USD (est.)")],
@@ -216,12 +217,12 @@ def profile_chart(
         x=alt.X("cum:Q", title="Cumulative USD (dashed)", axis=alt.Axis(format="$.2s", labelExpr=DOLLAR_LABEL, orient="top", labelFontSize=AXIS_FONT, tickCount=3)),
         y=alt.Y("mid:Q", scale=y_scale),
         color=colour,
-        order="mid:Q",
+        order=alt.Order("mid:Q"),
     )
     price = alt.Chart(pd.DataFrame({"price": [profile.price], "label": [f"now {format_price(profile.price)}"]}))
     rule = price.mark_rule(color=PRICE_COLOR, strokeWidth=1.2).encode(y=alt.Y("price:Q", scale=y_scale))
     label = price.mark_text(color=PRICE_COLOR, align="right", dx=-2, dy=-6, fontSize=10).encode(
-        x=alt.value(width), y=alt.Y("price:Q", scale=y_scale), text="label:N"
+        x=alt.XValue(width), y=alt.Y("price:Q", scale=y_scale), text=alt.Text("label:N")
     )
     return (
         alt.layer(bar, curve, rule, label)

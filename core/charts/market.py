@@ -40,9 +40,10 @@ def market_chart(market: MarketData, width: int | str = "container") -> alt.VCon
     thin["oi"] = market.open_interest.groupby(groups).last().to_numpy()
     x = alt.X("time:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelFontSize=AXIS_FONT))
     band = alt.Chart(thin).mark_area(opacity=0.35, color=PRICE_COLOR).encode(
-        x=x, y=alt.Y("low:Q", scale=alt.Scale(zero=False), title="Price (USD)"), y2="high:Q")
+        x=x, y=alt.Y("low:Q", scale=alt.Scale(zero=False), title="Price (USD)"), y2=alt.Y2("high:Q"))
     close = alt.Chart(thin).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
-        x=x, y="close:Q", tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("close:Q", format=",.1f")])
+        x=x, y=alt.Y("close:Q"),
+        tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("close:Q", format=",.1f")])
     price = alt.layer(band, close).properties(width=width, height=260,
                                               title="Price (close, with each period's high-low range)")
     known = thin.dropna(subset=["oi"])
@@ -53,7 +54,7 @@ def market_chart(market: MarketData, width: int | str = "container") -> alt.VCon
     tips = [alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("oi:Q", format="$,.0f", title="Open interest")]
     base = alt.Chart(known).encode(x=x, y=y, tooltip=tips)
     oi_chart = alt.layer(
-        base.mark_area(color=OI_COLOR, opacity=0.15, clip=True).encode(y2=alt.datum(domain[0] if domain else 0)),
+        base.mark_area(color=OI_COLOR, opacity=0.15, clip=True).encode(y2=alt.Y2Datum(domain[0] if domain else 0)),
         base.mark_line(color=OI_COLOR, strokeWidth=1.5),
     ).properties(width=width, height=140, title="Open interest (both sides' open positions)")
     return alt.vconcat(price, oi_chart)

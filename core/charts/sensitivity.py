@@ -131,13 +131,13 @@ def _picture(hm: Heatmap, raster: Raster, cells: pd.DataFrame, tooltips: dict[st
     frame = pd.DataFrame({"url": [raster.data_url], "t0": [raster.x0], "t1": [raster.x1], "p0": [raster.y0], "p1": [raster.y1]})
     image = alt.Chart(frame).mark_image(aspect=False).encode(
         x=alt.X("t0:T", scale=x_scale, axis=alt.Axis(title=None, format="%d %b %H:%M", labelFontSize=AXIS_FONT, grid=False)),
-        x2="t1:T",
+        x2=alt.X2("t1:T"),
         y=alt.Y("p0:Q", scale=y_scale, axis=alt.Axis(title="Price (USD)", format=",.0f", labelFontSize=AXIS_FONT, grid=False)),
-        y2="p1:Q",
-        url="url:N",
+        y2=alt.Y2("p1:Q"),
+        url=alt.Url("url:N"),
     )
     hover = alt.Chart(cells[["t0", "t1", "p0", "p1", *tooltips]]).mark_rect(opacity=0.0, fill="white").encode(
-        x=alt.X("t0:T", scale=x_scale), x2="t1:T", y=alt.Y("p0:Q", scale=y_scale), y2="p1:Q",
+        x=alt.X("t0:T", scale=x_scale), x2=alt.X2("t1:T"), y=alt.Y("p0:Q", scale=y_scale), y2=alt.Y2("p1:Q"),
         tooltip=[alt.Tooltip(f, title=t) for f, t in tooltips.items()],
     )
     line = alt.Chart(price_path(hm, max_points=width)).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
@@ -172,9 +172,9 @@ def gradient_legend(lo: float, hi: float, colours: Sequence[str], title: str, wi
         .encode(
             x=alt.X("usd:Q", scale=alt.Scale(domain=[lo, hi], nice=False),
                     axis=dollar_axis(title=title, tickCount=5)),
-            x2="next:Q",
-            y=alt.value(0),
-            y2=alt.value(12),
+            x2=alt.X2("next:Q"),
+            y=alt.YValue(0),
+            y2=alt.Y2Value(12),
             color=alt.Color("usd:Q", scale=alt.Scale(range=list(colours), domain=[lo, hi]), legend=None),
         )
         .properties(width=width, height=12)
@@ -222,18 +222,18 @@ def profile_comparison_chart(
     bars = alt.Chart(rows[rows["usd"] > 0]).mark_rect(opacity=0.9).encode(
         x=alt.X("usd:Q", title="USD per band: bars yours, white line default",
                 axis=dollar_axis(tickCount=4)),
-        x2=alt.value(0), y=y, y2="p1:Q", color=colour, tooltip=tips,
+        x2=alt.X2Value(0), y=y, y2=alt.Y2("p1:Q"), color=colour, tooltip=tips,
     )
     # The default's outline: a step line through (USD, band bottom), closed at the last band's top.
     edge = pd.DataFrame({"default_usd": np.append(rows["default_usd"].to_numpy(), 0.0),
                          "p0": np.append(rows["p0"].to_numpy(), rows["p1"].to_numpy()[-1:])}) if len(rows) else rows
     outline = alt.Chart(edge).mark_line(interpolate="step-before", color=DEFAULT_OUTLINE, strokeWidth=1.1).encode(
-        x=alt.X("default_usd:Q"), y=alt.Y("p0:Q", scale=y_scale), order="p0:Q"
+        x=alt.X("default_usd:Q"), y=alt.Y("p0:Q", scale=y_scale), order=alt.Order("p0:Q")
     )
     price = alt.Chart(pd.DataFrame({"price": [chosen.price], "label": [f"now {format_price(chosen.price)}"]}))
     rule = price.mark_rule(color=PRICE_COLOR, strokeWidth=1.2, strokeDash=[4, 2]).encode(y=alt.Y("price:Q", scale=y_scale))
     label = price.mark_text(color=PRICE_COLOR, align="left", dx=4, dy=-6, fontSize=10).encode(
-        x=alt.value(width * 0.55), y=alt.Y("price:Q", scale=y_scale), text="label:N"
+        x=alt.XValue(width * 0.55), y=alt.Y("price:Q", scale=y_scale), text=alt.Text("label:N")
     )
     return alt.layer(bars, outline, rule, label).properties(width=width, height=height)
 
@@ -323,7 +323,7 @@ def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt
         width_off = 2.5 if current is None else 1.2
         layers.append(alt.Chart(off).mark_rule(strokeDash=[4, 3], strokeWidth=width_off).encode(y=y, color=colour, tooltip=tips))
         layers.append(alt.Chart(off).mark_text(align="right", dx=-2, dy=-6, fontSize=10).encode(
-            x=alt.value(width), y=y, color=colour, text=alt.value("no decay")))
+            x=alt.XValue(width), y=y, color=colour, text=alt.TextValue("no decay")))
     mark = data[data["current"]]
     if len(mark) and (spec.unit == "choice" or mark["x"].notna().all()):
         layers.append(alt.Chart(mark).mark_point(size=140, filled=True, stroke=PRICE_COLOR, strokeWidth=1.5)

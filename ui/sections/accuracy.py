@@ -29,6 +29,7 @@ from core.charts import (
 from core.accuracy import SCORE_METHOD, Score
 from core.viewstate import MAX_CANDLES, UPLOAD
 from ui import cache
+from ui.charts import show
 from ui.context import page_context
 from ui.data import UPLOADED
 from ui.state import KEYS, VIEW
@@ -196,13 +197,13 @@ def overlay_chart(hm, realized: pd.DataFrame, view) -> None:
     x_scale, y_scale = raster_scales(raster)
     chart = alt.layer(heatmap_chart(hm, "both", view.clip, price_range, raster=raster),
                       realized_layer(realized, x_scale, y_scale))
-    st.altair_chart(chart, key="accuracy_overlay", width="content")
+    show(chart, key="accuracy_overlay", width="content")
     shown = realized_points(realized, (raster.x0, raster.x1), (raster.y0, raster.y1))
     st.caption(f"Background: the model's estimate (longs + shorts). Circles: {len(shown):,} real liquidations in "
                "this window, sized by USD; blue = longs liquidated, orange = shorts liquidated.")
     frame = per_candle_frame(hm, realized_per_candle(realized, hm.times, hm.timeframe))
     st.subheader("Per candle: realized vs the model's liquidated notional")
-    st.altair_chart(per_candle_chart(frame, (raster.x0, raster.x1)), key="accuracy_bars", width="content")
+    show(per_candle_chart(frame, (raster.x0, raster.x1)), key="accuracy_bars", width="content")
     st.caption("Longs liquidated point down, shorts up. Each panel has its own scale: exchanges publish only a "
                "sample of their liquidations, so compare the timing and the long/short balance, not the size.")
 
@@ -221,7 +222,7 @@ def score_section(score: Score) -> None:
     st.markdown(f"**Reading:** {score_reading(score)}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.altair_chart(calibration_chart(score), key="accuracy_calibration", width="content")
+        show(calibration_chart(score), key="accuracy_calibration", width="content")
         st.caption("Calibration: the bands around each liquidation, sorted into ten groups by the map's USD. A useful "
                    "map puts much of the real USD (red) in its brightest groups; the dashed line is a map without "
                    "information.")

@@ -15,6 +15,7 @@ from core.grid import DisplayGrid, Heatmap, Profile, grid_table, highlight_perce
 from core.model import ModelParams, describe_leverage, describe_margin
 from core.viewstate import SIDE_CHOICES
 from ui.cache import PRICE_BINS, display_picture, picture_payload
+from ui.charts import show
 from ui.components.heatmap import heatmap_picture
 from ui.context import PageContext
 from ui.state import VIEW
@@ -146,7 +147,7 @@ def market_data(ctx: PageContext) -> None:
     if market.window_start is not None:  # draw the window, not the model's memory before it
         market = market.window(start=market.window_start)
     if st.toggle("Show the market data: price and open interest", key="heatmap_market_data"):
-        st.altair_chart(market_chart(market, width=MARKET_WIDTH), width="content")
+        show(market_chart(market, width=MARKET_WIDTH), width="content")
     st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
                "of them. " + (market.provenance or ""))
     with st.expander("How to read this"):

@@ -23,6 +23,7 @@ from core.charts import per_candle_chart, per_candle_frame
 from core.data.market import MarketData
 from core.format import format_usd
 from ui import cache
+from ui.charts import show
 from ui.context import page_context
 from ui.sections.assumptions import use_values
 
@@ -128,7 +129,7 @@ def per_candle_section(record: dict | None) -> None:
     baseline = move_oi_baseline(hm.close, hm.high, hm.low, oi)
     st.subheader("Per candle: realized, the model and the move x OI baseline")
     frame = per_candle_frame(hm, per, baseline=baseline)
-    st.altair_chart(per_candle_chart(frame, (hm.times[0], hm.times[-1])), key="per_candle_bars", width="content")
+    show(per_candle_chart(frame, (hm.times[0], hm.times[-1])), key="per_candle_bars", width="content")
     st.caption("Longs liquidated point down, shorts up; each panel has its own scale (compare timing, not size).")
     st.subheader("Biggest misses")
     table = candle_table(hm.times, hm.liquidated_long, hm.liquidated_short, per["long_usd"].to_numpy(),

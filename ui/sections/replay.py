@@ -27,6 +27,7 @@ from core.charts import (
     whatif_chart,
 )
 from core.constants import candle_length
+from ui.charts import show
 from ui.state import REPLAY, VIEW
 
 CRASH = "btc_2026-02_crash"
@@ -133,7 +134,7 @@ def whatif(hm: Heatmap, t: int, estimate: DepthEstimate, book_note: str = "") ->
     m[2].metric("Amplification", f"{result.amplification:.2f}x", help="Total move / initial shock")
     m[3].metric("Longs liquidated", format_usd(result.liquidated_long_usd))
     m[4].metric("Shorts liquidated", format_usd(result.liquidated_short_usd))
-    st.altair_chart(whatif_chart(profile, result), width="stretch")
+    show(whatif_chart(profile, result), width="stretch")
     with st.expander("Step by step"):
         st.dataframe(step_table(result.steps), hide_index=True, width="stretch")
     st.caption("A model, not a forecast: the levels are estimates, and real order books refill.")

@@ -27,6 +27,7 @@ from core.charts import (
 )
 from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
 from ui.cache import sweep_metrics
+from ui.charts import show, show_in
 from ui.data import Loaded, exchange_label
 from ui.state import MODEL
 
@@ -94,19 +95,19 @@ def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, 
     for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], DEFAULT_TITLE),
                                           (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
         col.markdown(f"##### {title}")
-        col.altair_chart(compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
-    st.altair_chart(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
+        show_in(col, compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
+    show(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
     left, right = st.columns(2)
     diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
     left.markdown("##### What changed: yours minus default")
-    left.altair_chart(difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
+    show_in(left, difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
                       width="stretch")
     if _differs(chosen_hm, default_hm):
-        left.altair_chart(difference_legend(diff.vmax, CHART_W), width="stretch", height=LEGEND_H)
+        show_in(left, difference_legend(diff.vmax, CHART_W), width="stretch", height=LEGEND_H)
     else:
         left.caption("No change: your assumptions put the same USD in every band as the default model.")
     right.markdown("##### Liquidation map now")
-    right.altair_chart(profile_comparison_chart(chosen_hm.profile(), default_hm.profile(), price_range,
+    show_in(right, profile_comparison_chart(chosen_hm.profile(), default_hm.profile(), price_range,
                                                 CHART_W - 60, CHART_H), width="stretch")
 
 
@@ -124,7 +125,7 @@ def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams,
     frame = sweep_metrics(loaded.ids, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
     panels = sweep_panels(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
     for column, panel in zip(st.columns(2), panels):
-        column.altair_chart(panel, width="stretch")
+        show_in(column, panel, width="stretch")
     if base != params:
         st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
     if len(loaded.markets) > 1:

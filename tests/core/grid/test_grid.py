@@ -254,8 +254,9 @@ def test_compute_liquidated_equals_heatmap_totals(seed, n, params):
 
 
 def test_v2_options_across_many_blocks():
-    """A longer hourly market (many scan blocks) with every v2 option on still matches the reference."""
-    market = make_market(11, 300, vol=0.01, nan_share=0.05, zero_oi=True, minutes=60)
+    """A longer hourly market (11 scan blocks of 11 rows, carries between them) with every v2 option on
+    still matches the reference (the reference follows ~50,000 levels one by one, so 121 candles)."""
+    market = make_market(11, 121, vol=0.01, nan_share=0.05, zero_oi=True, minutes=60)
     hm = compute_heatmap(market, V2_CHOICES[0], price_bins=25)
     long, short, liq_long, liq_short = reference_heatmap(market, V2_CHOICES[0], hm.price_edges)
     assert_grid_equal(hm.long, long)
