@@ -344,8 +344,8 @@ class Picture {
     const style = this.drawPrice(ctx, w, h);
     this.drawCrosshair(ctx, w, h);
     ctx.restore();
-    this.drawAxes(ctx, w, h);
-    this.drawTags(ctx, w, h);
+    const tags = this.drawTags(ctx, w, h);
+    this.drawAxes(ctx, w, h, tags);
     return style;
   }
 
@@ -399,24 +399,31 @@ class Picture {
     ctx.setLineDash([]);
   }
 
-  drawAxes(ctx, w, h) {
+  // price ticks at the right (none under a price tag), time ticks below
+  drawAxes(ctx, w, h, tags = []) {
     const m = this.m, v = this.view;
     ctx.font = "11px sans-serif"; ctx.fillStyle = "#c9ccd6"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
     const step = tickStep(v.p1 - v.p0, Math.max(3, Math.floor(h / 45)));
     for (let p = Math.ceil(v.p0 / step) * step; p <= v.p1; p += step) {
-      ctx.fillText(fmtPrice(p), w + 4, this.yOf(p, h));
+      const y = this.yOf(p, h);
+      if (tags.every((t) => Math.abs(t.at - y) >= TAG_H - 2)) ctx.fillText(fmtPrice(p), w + 4, y);
     }
     ctx.textBaseline = "top"; ctx.textAlign = "center";
-    // time ticks on round UTC times (midnight shows the date)
+    // time ticks on round UTC times: midnight shows the date; with no midnight in view, the first
+    // tick carries the date (a zoomed picture, or its PNG, still says which day it shows)
     const first = clamp(Math.floor(v.c0), 0, m.cols - 1), last = clamp(Math.ceil(v.c1) - 1, 0, m.cols - 1);
     const t0 = m.starts[first], t1 = m.ends[last];
     const tStep = TIME_STEPS.find((s) => (t1 - t0) / s <= Math.max(2, Math.floor(w / 110))) || TIME_STEPS.at(-1);
+    const ticks = [];
     for (let t = Math.ceil(t0 / tStep) * tStep; t < t1; t += tStep) {
       const x = this.xOf(this.columnOf(t), w);
-      if (x < 30 || x > w - 30) continue;
-      const midnight = t % DAY === 0;
-      ctx.fillText(midnight ? fmtTime(t).slice(0, 6) : fmtTime(t, false), x, PAD.top + h + 5);
+      if (x >= 30 && x <= w - 30) ticks.push({ t, x, text: t % DAY === 0 ? fmtTime(t).slice(0, 6) : fmtTime(t, false) });
     }
+    if (ticks.length && ticks.every((k) => k.t % DAY !== 0)) {
+      ticks[0].text = fmtTime(ticks[0].t);
+      ticks[0].x = Math.max(ticks[0].x, ctx.measureText(ticks[0].text).width / 2);
+    }
+    for (const k of ticks) ctx.fillText(k.text, k.x, PAD.top + h + 5);
   }
 
   // fractional column of time t (columns hold equal numbers of candles; gaps are possible)
@@ -452,6 +459,7 @@ class Picture {
       ctx.fillStyle = t.price ? "#111" : "#fff";
       ctx.fillText(t.text, w + 7, t.at);
     }
+    return tags;
   }
 
   // the liquidation map at the last candle: bars per band, one USD axis; cumulative as labelled lines
@@ -509,8 +517,11 @@ class Picture {
       const [rEnd, tEnd] = vis[vis.length - 1];
       if (!(tEnd > 0)) continue;
       const yEnd = clamp(yScale(m.edge0 + (rEnd + 0.5) * m.band), PAD.top + 8, PAD.top + ph - 8);
+      const text = `all ${name} to here: ${fmtUsd(tEnd)}`, yText = yEnd + (name === "longs" ? -10 : 10);
+      ctx.fillStyle = "rgba(14,17,23,0.8)";               // a dark backing: readable over the bars
+      ctx.fillRect(w - ctx.measureText(text).width - 4, yText - 7, ctx.measureText(text).width + 4, 14);
       ctx.fillStyle = col; ctx.textAlign = "right";
-      ctx.fillText(`all ${name} to here: ${fmtUsd(tEnd)}`, w, yEnd + (name === "longs" ? -10 : 10));
+      ctx.fillText(text, w, yText);
     }
     // the price
     ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1;
