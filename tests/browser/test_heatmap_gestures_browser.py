@@ -19,7 +19,7 @@ ROOT = ".lh-root"
 HEAT = f"{ROOT} canvas.lh-heat"
 SAMPLE = "/?src=btc_2026-09"
 # ui/components/heatmap.js: EXPORT (scale, width limits, margin, title and legend heights)
-SCALE, MIN_W, MAX_W, MARGIN = 2, 960, 1400, 16
+SCALE, MIN_W, MAX_W, MARGIN, TITLE_H = 2, 960, 1400, 16, 48
 
 
 def _open(browser, width: int, height: int, touch: bool = False):
@@ -72,6 +72,8 @@ def test_download_png_is_the_picture_as_seen_at_twice_the_size(browser, app_url,
         colours = len(np.unique(both[::7, ::7].reshape(-1, 3), axis=0))
         assert colours > 200, f"a blank-looking export ({colours} colours)"
         (OUTPUT / f"heatmap_export_{width}x{height}.png").write_bytes(data)
+        if MIN_W <= root_w <= MAX_W:  # the export's layout is the screen's: its heatmap is the one on screen
+            _zoom_and_compare(page, both)
         pictures = {}
         for side in ("long", "short"):
             paint = page.locator(ROOT).get_attribute("data-paint")
@@ -86,6 +88,33 @@ def test_download_png_is_the_picture_as_seen_at_twice_the_size(browser, app_url,
         assert np.mean(np.any(pictures["long"] != both, axis=2)) > 0.01
     finally:
         context.close()
+
+
+def _heat_of(export: np.ndarray, heat_w: int, heat_h: int) -> np.ndarray:
+    """The heatmap panel of an export, scaled back to CSS pixels (mean of each SCALE x SCALE block)."""
+    top = SCALE * (MARGIN + TITLE_H)
+    panel = export[top: top + SCALE * heat_h, SCALE * MARGIN: SCALE * (MARGIN + heat_w)].astype(float)
+    return panel.reshape(heat_h, SCALE, heat_w, SCALE, 3).mean(axis=(1, 3))
+
+
+def _zoom_and_compare(page, before: np.ndarray) -> None:
+    """Zoomed in, the exported heatmap panel is the on-screen canvas (to antialiasing), not the old view."""
+    box = page.locator(HEAT).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    for _ in range(2):
+        paint = page.locator(ROOT).get_attribute("data-paint")
+        page.mouse.wheel(0, -300)
+        expect(page.locator(ROOT)).not_to_have_attribute("data-paint", paint)
+    paint = page.locator(ROOT).get_attribute("data-paint")
+    page.mouse.move(1, 1)  # no crosshair
+    expect(page.locator(ROOT)).not_to_have_attribute("data-paint", paint)
+    screen = np.asarray(Image.open(io.BytesIO(page.locator(HEAT).screenshot())).convert("RGB")).astype(float)
+    _, data = _download(page)
+    heat_h, heat_w = screen.shape[:2]
+    exported = _heat_of(_pixels(data), heat_w, heat_h)
+    assert np.abs(exported - screen).mean() < 8, "the exported heatmap is not the one on screen"
+    assert np.abs(_heat_of(before, heat_w, heat_h) - screen).mean() > 15, "the zoom did not change the picture"
+    page.locator(HEAT).dblclick()
 
 
 def _view(page) -> dict[str, float]:
