@@ -28,7 +28,7 @@ from core.data.files import FileImportError, load_files
 from core.data.depth import Depth
 from core.data.load import load_market, order_book_depth
 from core.data.market import MarketData
-from core.charts.canvas import heatmap_payload
+from core.charts.canvas import ExportLabels, heatmap_payload
 from core.grid import DisplayGrid, Heatmap, band_levels, compute_aggregate, compute_heatmap, display_grid
 from core.model import ModelParams
 from core.accuracy import normalize_symbol, read_realized
@@ -223,9 +223,11 @@ def display_picture(ids: DataIds, params: ModelParams, bins: int, _hm: Heatmap) 
 # (ui/sections/heatmap.py) then holds the same object instead of its own ~0.5 MB copy.
 @st.cache_resource(ttl=600, max_entries=16, show_spinner=False)
 def picture_payload(ids: DataIds, params: ModelParams, bins: int, price_range: tuple[float, float], side: str,
-                    highlight: float, _grid: DisplayGrid, _levels: pd.DataFrame) -> bytes:
-    """The canvas component's message (``core.charts.canvas``) for the display grid of ``ids``."""
-    return heatmap_payload(_grid, _levels, price_range, side, highlight)
+                    highlight: float, _grid: DisplayGrid, _levels: pd.DataFrame,
+                    labels: ExportLabels = ExportLabels()) -> bytes:
+    """The canvas component's message (``core.charts.canvas``) for the display grid of ``ids``;
+    ``labels`` name its PNG export."""
+    return heatmap_payload(_grid, _levels, price_range, side, highlight, labels)
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")

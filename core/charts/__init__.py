@@ -27,5 +27,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.charts.accuracy": ("calibration_chart", "calibration_frame", "per_candle_chart", "per_candle_frame",
                              "raster_scales", "realized_layer", "realized_points", "score_reading",
                              "skipped_frame"),
-    "core.charts.export": ("chart_png", "csv_safe", "escape_cell", "grid_frame", "to_csv_bytes"),
+    "core.charts.export": ("csv_safe", "escape_cell", "grid_frame", "to_csv_bytes"),
 })

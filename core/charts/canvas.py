@@ -12,14 +12,17 @@ Layout (``encode_payload`` / ``decode_payload``)::
           | long float32[R*C] | short float32[R*C] )   # row-major, row 0 = lowest band
 
 The header never carries free text from a user or a URL: only numbers, the fixed side names and
-the unit built from a number (the component renders text with textContent anyway).
+the unit built from a number, and the export labels (``ExportLabels``: names the app chose from its
+own lists; the component draws text with textContent/fillText, and file names are sanitised twice).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import struct
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,36 @@ from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR
 from core.grid.bands import HIGHLIGHT_DEFAULT, SIDES, DisplayGrid, band_label, colour_tops
 
 PAYLOAD_VERSION = 1
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ExportLabels:
+    """The words of the component's PNG export: a title, a line of details, a file name (no ".png")."""
+
+    title: str = "Liquidation heatmap (model estimate)"
+    details: str = ""
+    file_stem: str = "liquidation-heatmap"
+
+
+def file_stem(symbol: str, exchange: str, timeframe: str, start: pd.Timestamp) -> str:
+    """``BTCUSDT_binance_5m_2026-02-05_liquidation-heatmap`` for BTC/USDT:USDT on binance, 5m
+    candles, a window starting 5 Feb 2026: letters, digits, ``.``, ``_`` and ``-`` only."""
+    coin = symbol.split(":")[0].replace("/", "")
+    parts = [coin, exchange, timeframe, f"{pd.Timestamp(start):%Y-%m-%d}", "liquidation-heatmap"]
+    return "_".join(_UNSAFE_FILE_CHARS.sub("-", p).strip("-") or "x" for p in parts)
+
+
+def export_labels(coin: str, where: str, symbol: str, exchange: str, timeframe: str, times: pd.DatetimeIndex,
+                  model: str) -> ExportLabels:
+    """Title, details and file name of the exported picture: coin, exchange, timeframe, the window
+    (its first and last candle, with the year) and the model's name, said to be a model estimate."""
+    window = f"{times[0]:%d %b %Y %H:%M} – {times[-1]:%d %b %Y %H:%M} UTC" if len(times) else ""
+    return ExportLabels(
+        title=f"{coin} liquidation heatmap · {where} · {timeframe} candles",
+        details=" · ".join(p for p in (window, f"model: {model}", "a model estimate, not exchange data") if p),
+        file_stem=file_stem(symbol, exchange, timeframe, times[0] if len(times) else pd.Timestamp(0)),
+    )
 
 
 def _ms(index: pd.DatetimeIndex) -> list[int]:
@@ -48,6 +81,7 @@ def payload_header(
     price_range: tuple[float, float],
     side: str = "both",
     highlight: float = HIGHLIGHT_DEFAULT,
+    labels: ExportLabels = ExportLabels(),
 ) -> dict:
     """The JSON part of the message: everything but the two USD grids (see module docstring)."""
     if side not in SIDES:
@@ -77,6 +111,7 @@ def payload_header(
         "view": {"low": float(price_range[0]), "high": float(price_range[1])},
         "side": side,
         "highlight": float(min(max(highlight, 0.0), 100.0)),
+        "export": asdict(labels),
     }
 
 
@@ -107,6 +142,8 @@ def heatmap_payload(
     price_range: tuple[float, float],
     side: str = "both",
     highlight: float = HIGHLIGHT_DEFAULT,
+    labels: ExportLabels = ExportLabels(),
 ) -> bytes:
     """The whole message for the canvas component."""
-    return encode_payload(payload_header(grid, levels, price_range, side, highlight), grid.long, grid.short)
+    header = payload_header(grid, levels, price_range, side, highlight, labels)
+    return encode_payload(header, grid.long, grid.short)

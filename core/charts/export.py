@@ -1,4 +1,5 @@
-"""Downloads: the grid and the key levels as CSV (formula-safe), the chart as a PNG.
+"""Downloads: the grid and the key levels as CSV (formula-safe). (The heatmap page's PNG is drawn by
+its canvas component in the browser, from the picture the user sees: ui/components/heatmap.js.)
 
 CSV cells that a spreadsheet would read as a formula (text starting with = + - @, tab or carriage
 return) are prefixed with a single quote (OWASP, "CSV Injection"). Numbers stay numbers.
@@ -6,17 +7,10 @@ return) are prefixed with a single quote (OWASP, "CSV Injection"). Numbers stay 
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageDraw, ImageFont
 
-from core.charts.colours import hex_to_rgb
-from core.charts.heatmap import price_path
-from core.charts.raster import render_raster, visible_rows
-from core.constants import LONG_COLOR, SHORT_COLOR
-from core.format import format_price, format_usd
+from core.charts.raster import visible_rows
 from core.grid.types import Heatmap
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -85,52 +79,3 @@ def grid_frame(hm: Heatmap, price_range: tuple[float, float] | None = None) -> p
             "short_usd": shorts[band, col],
         }
     )
-
-
-def chart_png(
-    hm: Heatmap,
-    side: str = "both",
-    clip_pct: float = 99.0,
-    price_range: tuple[float, float] | None = None,
-    levels: pd.DataFrame | None = None,
-    size: tuple[int, int] = (1400, 700),
-    title: str = "",
-) -> bytes:
-    """The heatmap as a stand-alone PNG: raster, close line, key levels, price axis and title."""
-    width, height = size
-    left, right, top, bottom = 10, 90, 40, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    raster = render_raster(hm, side, clip_pct, price_range, max_cols=plot_w, max_rows=plot_h)
-    canvas = Image.new("RGB", size, (14, 17, 23))
-    heat = Image.open(io.BytesIO(raster.png)).resize((plot_w, plot_h), Image.Resampling.NEAREST)
-    canvas.paste(heat, (left, top), heat)
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=14)
-    t0, t1 = raster.x0.value, raster.x1.value
-
-    def xy(t: np.ndarray, p: np.ndarray) -> list[tuple[float, float]]:
-        x = left + (t - t0) / max(t1 - t0, 1) * plot_w
-        y = top + (raster.y1 - p) / max(raster.y1 - raster.y0, 1e-12) * plot_h
-        return list(zip(x.tolist(), y.tolist()))
-
-    path = price_path(hm, max_points=plot_w)
-    draw.line(xy(pd.DatetimeIndex(path["time"]).as_unit("ns").asi8, path["close"].to_numpy()),
-              fill=(255, 255, 255), width=2)
-    if levels is not None:
-        for _, lv in levels.iterrows():
-            if raster.y0 <= lv["price"] <= raster.y1:
-                (_, y), = xy(np.array([t0]), np.array([lv["price"]]))
-                colour = hex_to_rgb(LONG_COLOR if lv["side"] == "long" else SHORT_COLOR)
-                draw.line([(left, y), (left + plot_w, y)], fill=colour, width=1)
-                draw.text((left + 4, y - 16), f"{format_usd(lv['usd'])} {lv['side']}s @ {format_price(lv['price'])}",
-                          fill=colour, font=font)
-    for p in np.linspace(raster.y0, raster.y1, 7):
-        (_, y), = xy(np.array([t0]), np.array([p]))
-        draw.text((left + plot_w + 6, y - 7), format_price(p), fill=(200, 200, 200), font=font)
-    draw.text((left, 10), title or f"{hm.symbol} liquidation heatmap (model estimate)", fill=(230, 230, 230), font=font)
-    draw.text((left, height - 22), f"{hm.times[0]:%d %b %Y %H:%M} UTC", fill=(200, 200, 200), font=font)
-    end = f"{raster.x1:%d %b %Y %H:%M} UTC"
-    draw.text((left + plot_w - 8 * len(end), height - 22), end, fill=(200, 200, 200), font=font)
-    out = io.BytesIO()
-    canvas.save(out, format="PNG")
-    return out.getvalue()

@@ -21,7 +21,7 @@ from core.charts import (
     tooltip_cells,
 )
 from core.data.bundled import load_bundled
-from core.charts import chart_png, grid_frame
+from core.charts import grid_frame
 from core.grid import Heatmap, compute_heatmap, key_levels
 
 
@@ -106,8 +106,6 @@ def test_market_chart_has_price_and_open_interest():
     assert len(spec["vconcat"]) == 2
 
 
-def test_exports(heatmap):
-    png = chart_png(heatmap, levels=key_levels(heatmap, 3))
-    assert Image.open(io.BytesIO(png)).size == (1400, 700)
+def test_grid_frame_keeps_every_usd(heatmap):
     frame = grid_frame(heatmap)
     assert frame["long_usd"].sum() == pytest.approx(heatmap.long.sum())

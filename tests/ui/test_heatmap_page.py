@@ -43,6 +43,19 @@ def test_the_picture_carries_the_display_grid_of_the_page(page, grid):
     assert len(header["ramp"]) == 256 and header["view"]["low"] < header["price"] < header["view"]["high"]
 
 
+def test_the_picture_names_its_png_export_and_the_page_has_no_second_png(page, grid):
+    """The export's title says coin, exchange, timeframe, window and model; its file name is safe;
+    the downloads section keeps the CSVs only (the picture's own button makes the PNG)."""
+    labels = picture(page)[0]["export"]
+    assert labels["title"].startswith("BTC liquidation heatmap") and "5m candles" in labels["title"]
+    assert f"{grid.starts[0]:%d %b %Y %H:%M}" in labels["details"] and "model: " in labels["details"]
+    assert "model estimate" in labels["details"]
+    assert labels["file_stem"].startswith("BTCUSDT_") and labels["file_stem"].endswith(
+        f"_5m_{grid.starts[0]:%Y-%m-%d}_liquidation-heatmap")
+    names = [b.proto.label for b in page.get("download_button")]
+    assert names and all("CSV" in n for n in names)
+
+
 def test_key_levels_table_shows_the_same_numbers_as_the_picture(page):
     """The key-level table's amounts are the picture's tag amounts, in the stated unit."""
     header, _, _ = picture(page)

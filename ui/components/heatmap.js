@@ -11,6 +11,11 @@ const PROFILE_W = 200;                              // liquidation map width (si
 const NARROW = 640;                                 // below this width the two pictures stack
 const CANDLE_MIN_PX = 5;                            // candles need this many pixels per column
 const TAG_H = 15;                                   // height of a price tag at the right edge
+const PINCH_MIN_PX = 10;                            // two fingers closer than this do not zoom
+// The PNG export: drawn again (not copied) at EXPORT.scale x the CSS size, at a width between min and
+// max (a phone exports the side-by-side picture too), with a title above and the legend below.
+const EXPORT = { scale: 2, minW: 960, maxW: 1400, margin: 16, titleH: 48, legendH: 64, bg: "#0e1117" };
+const SIDE_WORDS = { both: "longs + shorts", long: "longs", short: "shorts" };
 
 // ---- numbers as core/format.py writes them ------------------------------------------------
 export function fmtUsd(value) {
@@ -73,6 +78,17 @@ function tickStep(span, count) {
   const p = Math.pow(10, Math.floor(Math.log10(raw)));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
+}
+
+// Text in at most maxW pixels: the font shrinks down to 9 px, then the text is cut with an ellipsis.
+function fitText(ctx, text, x, y, maxW, size, weight) {
+  let px = size;
+  const font = () => `${weight ? weight + " " : ""}${px}px sans-serif`;
+  ctx.font = font();
+  while (ctx.measureText(text).width > maxW && px > 9) { px -= 1; ctx.font = font(); }
+  let out = text;
+  while (out.length > 1 && ctx.measureText(out).width > maxW) out = out.slice(0, -2) + "…";
+  ctx.fillText(out, x, y);
 }
 
 function setupCanvas(canvas, w, h) {
@@ -138,6 +154,8 @@ class Picture {
     this.range = this.root.querySelector("input[type=range]");
     this.range.addEventListener("input", () => { this.highlight = Number(this.range.value); this.changed(); });
     this.el("lh-reset").addEventListener("click", () => { this.resetView(); this.draw(); });
+    const png = this.el("lh-png");
+    if (png) png.addEventListener("click", () => { if (this.m) this.downloadPng(); });
   }
 
   changed() {
@@ -153,7 +171,7 @@ class Picture {
     this.range.value = String(this.highlight);
   }
 
-  // -- zoom (wheel), pan (drag), reset (double-click), crosshair (hover) --
+  // -- zoom (wheel, pinch), pan (drag with a mouse or one finger), reset (double-click), crosshair --
   bindPointer() {
     const c = this.heat;
     c.addEventListener("wheel", (e) => {
@@ -161,45 +179,87 @@ class Picture {
       e.preventDefault();
       const { x, y, w, h } = this.local(e);
       const f = Math.exp(clamp(e.deltaY, -300, 300) / 400);   // > 1 zooms out
-      const onPrice = x > w, onTime = y > h;                    // over an axis: that axis only
-      const v = this.view;
-      if (!onPrice) {
-        const c = v.c0 + (clamp(x, 0, w) / w) * (v.c1 - v.c0);
-        const span = clamp((v.c1 - v.c0) * f, Math.min(10, this.m.cols), this.m.cols);
-        v.c0 = c - (c - v.c0) * (span / (v.c1 - v.c0));
-        v.c1 = v.c0 + span;
-      }
-      if (!onTime) {
-        const p = v.p1 - (clamp(y, 0, h) / h) * (v.p1 - v.p0);
-        const span = clamp((v.p1 - v.p0) * f, this.m.band * 10, this.maxPrice() - this.m.edge0);
-        v.p0 = p - (p - v.p0) * (span / (v.p1 - v.p0));
-        v.p1 = v.p0 + span;
-      }
-      this.clampView();
+      this.zoomAround(x, y, w, h, f, { time: x <= w, price: y <= h });   // over an axis: that axis only
       this.hover = { x, y };
       this.draw();
     }, { passive: false });
-    let drag = null;
+    const down = new Map();                  // pointerId -> {x, y} (client pixels) of each pressed pointer
+    let drag = null, pinch = null;           // one pointer pans; two pinch
+    const startDrag = () => {
+      const [p] = down.values();
+      drag = { x: p.x, y: p.y, v: { ...this.view } };
+      pinch = null;
+    };
     c.addEventListener("pointerdown", (e) => {
-      drag = { x: e.clientX, y: e.clientY, v: { ...this.view } };
-      c.setPointerCapture(e.pointerId);
+      down.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      try { c.setPointerCapture(e.pointerId); } catch { /* a pointer that is already gone */ }
+      if (down.size === 1) startDrag();
+      else { drag = null; pinch = this.pinchOf(down); this.hover = null; this.draw(); }
     });
     c.addEventListener("pointermove", (e) => {
       if (!this.m) return;
       const { x, y, w, h } = this.local(e);
-      if (drag) {
-        const v = drag.v;
-        const dc = ((e.clientX - drag.x) / w) * (v.c1 - v.c0);
-        const dp = ((e.clientY - drag.y) / h) * (v.p1 - v.p0);
-        this.view = { c0: v.c0 - dc, c1: v.c1 - dc, p0: v.p0 + dp, p1: v.p1 + dp };
-        this.clampView();
+      if (down.has(e.pointerId)) down.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (pinch && down.size >= 2) {
+        const now = this.pinchOf(down);
+        this.panBy(now.x - pinch.x, now.y - pinch.y, w, h);
+        if (pinch.d >= PINCH_MIN_PX && now.d >= PINCH_MIN_PX) {
+          const r = this.heat.getBoundingClientRect();
+          this.zoomAround(now.x - r.left, now.y - r.top - PAD.top, w, h, pinch.d / now.d, { time: true, price: true });
+        }
+        pinch = now;
+        this.hover = null;
+      } else {
+        if (drag) {
+          this.view = { ...drag.v };
+          this.panBy(e.clientX - drag.x, e.clientY - drag.y, w, h);
+        }
+        this.hover = { x, y };
       }
-      this.hover = { x, y };
       this.draw();
     });
-    c.addEventListener("pointerup", () => { drag = null; });
-    c.addEventListener("pointerleave", () => { this.hover = null; this.draw(); });
+    const up = (e) => {
+      down.delete(e.pointerId);
+      if (down.size === 1) startDrag();        // a finger lifted from a pinch: the other one pans on
+      else if (down.size === 0) { drag = null; pinch = null; }
+    };
+    c.addEventListener("pointerup", up);
+    c.addEventListener("pointercancel", up);
+    c.addEventListener("pointerleave", () => { if (!down.size) { this.hover = null; this.draw(); } });
     c.addEventListener("dblclick", () => { this.resetView(); this.draw(); });
+  }
+
+  // centre (client pixels) and distance of the first two pressed pointers
+  pinchOf(down) {
+    const [a, b] = down.values();
+    return { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, d: Math.hypot(a.x - b.x, a.y - b.y) };
+  }
+
+  // zoom by factor f (> 1 zooms out) around the plot point (x, y), on the axes asked for, within
+  // the limits: at least 10 columns and 10 bands, at most the whole window and the whole grid
+  zoomAround(x, y, w, h, f, axes) {
+    const v = this.view;
+    if (axes.time) {
+      const c = v.c0 + (clamp(x, 0, w) / w) * (v.c1 - v.c0);
+      const span = clamp((v.c1 - v.c0) * f, Math.min(10, this.m.cols), this.m.cols);
+      v.c0 = c - (c - v.c0) * (span / (v.c1 - v.c0));
+      v.c1 = v.c0 + span;
+    }
+    if (axes.price) {
+      const p = v.p1 - (clamp(y, 0, h) / h) * (v.p1 - v.p0);
+      const span = clamp((v.p1 - v.p0) * f, this.m.band * 10, this.maxPrice() - this.m.edge0);
+      v.p0 = p - (p - v.p0) * (span / (v.p1 - v.p0));
+      v.p1 = v.p0 + span;
+    }
+    this.clampView();
+  }
+
+  // move the view with the pointer: (dx, dy) CSS pixels on a plot of w x h
+  panBy(dx, dy, w, h) {
+    const v = this.view;
+    const dc = (dx / w) * (v.c1 - v.c0), dp = (dy / h) * (v.p1 - v.p0);
+    this.view = { c0: v.c0 - dc, c1: v.c1 - dc, p0: v.p0 + dp, p1: v.p1 + dp };
+    this.clampView();
   }
 
   local(e) {
@@ -244,10 +304,8 @@ class Picture {
   }
 
   // -- layout: side by side, or stacked on a narrow screen --
-  layout() {
-    const width = this.root.clientWidth;
+  layout(width = this.root.clientWidth) {
     const narrow = width < NARROW;
-    this.root.classList.toggle("lh-narrow", narrow);
     const heatW = narrow ? width : Math.max(width - PROFILE_W - 8, 200);
     const heatH = narrow ? 340 : clamp(Math.round(heatW * 0.52), 320, 470);
     return { heatW, heatH, profW: narrow ? width : PROFILE_W, profH: narrow ? 240 : heatH, narrow };
@@ -256,18 +314,22 @@ class Picture {
   draw() {
     if (!this.m || !this.root.isConnected) return;
     const L = this.layout();
-    this.drawHeat(L.heatW, L.heatH);
-    this.drawProfile(L.profW, L.profH, L.narrow);
+    this.root.classList.toggle("lh-narrow", L.narrow);
+    this.root.dataset.priceStyle = this.paintHeat(setupCanvas(this.heat, L.heatW, L.heatH), L.heatW, L.heatH);
+    this.paintProfile(setupCanvas(this.prof, L.profW, L.profH), L.profW, L.profH);
     this.drawLegend(L.heatW);
     this.drawTip(L);
+    const v = this.view;                                // the visible range, for tests: c0,c1,p0,p1
+    this.root.dataset.view = [v.c0, v.c1, v.p0, v.p1].map((x) => x.toPrecision(8)).join(",");
     this.root.dataset.paint = String(++this.paints);   // tests and the bench wait on this
   }
 
   // price <-> pixel for a panel of plot height h (both pictures share the price axis)
   yOf(p, h) { return PAD.top + ((this.view.p1 - p) / (this.view.p1 - this.view.p0)) * h; }
 
-  drawHeat(W, H) {
-    const m = this.m, v = this.view, ctx = setupCanvas(this.heat, W, H);
+  // the heatmap on ctx (CSS pixels, origin at its top left) at W x H; returns the price style drawn
+  paintHeat(ctx, W, H) {
+    const m = this.m, v = this.view;
     const w = W - PAD.right, h = H - PAD.bottom - PAD.top;
     ctx.fillStyle = `rgb(${m.ramp[0].join(",")})`;
     ctx.fillRect(0, PAD.top, w, h);
@@ -279,11 +341,12 @@ class Picture {
     ctx.drawImage(this.image(), v.c0, sy, v.c1 - v.c0, sh, 0, PAD.top, w, h);
     ctx.save();
     ctx.beginPath(); ctx.rect(0, PAD.top, w, h); ctx.clip();
-    this.drawPrice(ctx, w, h);
+    const style = this.drawPrice(ctx, w, h);
     this.drawCrosshair(ctx, w, h);
     ctx.restore();
-    this.drawAxes(ctx, w, h);
-    this.drawTags(ctx, w, h);
+    const tags = this.drawTags(ctx, w, h);
+    this.drawAxes(ctx, w, h, tags);
+    return style;
   }
 
   xOf(c, w) { return ((c - this.view.c0) / (this.view.c1 - this.view.c0)) * w; }
@@ -302,17 +365,16 @@ class Picture {
         const y0 = this.yOf(Math.max(m.open[c], m.close[c]), h), y1 = this.yOf(Math.min(m.open[c], m.close[c]), h);
         ctx.fillRect(x - body / 2, y0, body, Math.max(1, y1 - y0));
       }
-      this.root.dataset.priceStyle = "candles";
-    } else {
-      ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1.3;
-      ctx.beginPath();
-      for (let c = first; c <= last; c++) {
-        const x = this.xOf(c + 1, w), y = this.yOf(m.close[c], h);
-        c === first ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
-      }
-      ctx.stroke();
-      this.root.dataset.priceStyle = "line";
+      return "candles";
     }
+    ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1.3;
+    ctx.beginPath();
+    for (let c = first; c <= last; c++) {
+      const x = this.xOf(c + 1, w), y = this.yOf(m.close[c], h);
+      c === first ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+    return "line";
   }
 
   // the cell under the cursor: column, band, and the heatmap's USD there (both sides)
@@ -337,24 +399,31 @@ class Picture {
     ctx.setLineDash([]);
   }
 
-  drawAxes(ctx, w, h) {
+  // price ticks at the right (none under a price tag), time ticks below
+  drawAxes(ctx, w, h, tags = []) {
     const m = this.m, v = this.view;
     ctx.font = "11px sans-serif"; ctx.fillStyle = "#c9ccd6"; ctx.textBaseline = "middle"; ctx.textAlign = "left";
     const step = tickStep(v.p1 - v.p0, Math.max(3, Math.floor(h / 45)));
     for (let p = Math.ceil(v.p0 / step) * step; p <= v.p1; p += step) {
-      ctx.fillText(fmtPrice(p), w + 4, this.yOf(p, h));
+      const y = this.yOf(p, h);
+      if (tags.every((t) => Math.abs(t.at - y) >= TAG_H - 2)) ctx.fillText(fmtPrice(p), w + 4, y);
     }
     ctx.textBaseline = "top"; ctx.textAlign = "center";
-    // time ticks on round UTC times (midnight shows the date)
+    // time ticks on round UTC times: midnight shows the date; with no midnight in view, the first
+    // tick carries the date (a zoomed picture, or its PNG, still says which day it shows)
     const first = clamp(Math.floor(v.c0), 0, m.cols - 1), last = clamp(Math.ceil(v.c1) - 1, 0, m.cols - 1);
     const t0 = m.starts[first], t1 = m.ends[last];
     const tStep = TIME_STEPS.find((s) => (t1 - t0) / s <= Math.max(2, Math.floor(w / 110))) || TIME_STEPS.at(-1);
+    const ticks = [];
     for (let t = Math.ceil(t0 / tStep) * tStep; t < t1; t += tStep) {
       const x = this.xOf(this.columnOf(t), w);
-      if (x < 30 || x > w - 30) continue;
-      const midnight = t % DAY === 0;
-      ctx.fillText(midnight ? fmtTime(t).slice(0, 6) : fmtTime(t, false), x, PAD.top + h + 5);
+      if (x >= 30 && x <= w - 30) ticks.push({ t, x, text: t % DAY === 0 ? fmtTime(t).slice(0, 6) : fmtTime(t, false) });
     }
+    if (ticks.length && ticks.every((k) => k.t % DAY !== 0)) {
+      ticks[0].text = fmtTime(ticks[0].t);
+      ticks[0].x = Math.max(ticks[0].x, ctx.measureText(ticks[0].text).width / 2);
+    }
+    for (const k of ticks) ctx.fillText(k.text, k.x, PAD.top + h + 5);
   }
 
   // fractional column of time t (columns hold equal numbers of candles; gaps are possible)
@@ -390,11 +459,12 @@ class Picture {
       ctx.fillStyle = t.price ? "#111" : "#fff";
       ctx.fillText(t.text, w + 7, t.at);
     }
+    return tags;
   }
 
   // the liquidation map at the last candle: bars per band, one USD axis; cumulative as labelled lines
-  drawProfile(W, H, narrow) {
-    const m = this.m, v = this.view, ctx = setupCanvas(this.prof, W, H);
+  paintProfile(ctx, W, H) {
+    const m = this.m, v = this.view;
     const h = H - PAD.bottom - PAD.top, w = W - 8, c = m.cols - 1;
     const r0 = Math.max(0, Math.floor((v.p0 - m.edge0) / m.band));
     const r1 = Math.min(m.rows - 1, Math.floor((v.p1 - m.edge0) / m.band));
@@ -447,8 +517,11 @@ class Picture {
       const [rEnd, tEnd] = vis[vis.length - 1];
       if (!(tEnd > 0)) continue;
       const yEnd = clamp(yScale(m.edge0 + (rEnd + 0.5) * m.band), PAD.top + 8, PAD.top + ph - 8);
+      const text = `all ${name} to here: ${fmtUsd(tEnd)}`, yText = yEnd + (name === "longs" ? -10 : 10);
+      ctx.fillStyle = "rgba(14,17,23,0.8)";               // a dark backing: readable over the bars
+      ctx.fillRect(w - ctx.measureText(text).width - 4, yText - 7, ctx.measureText(text).width + 4, 14);
       ctx.fillStyle = col; ctx.textAlign = "right";
-      ctx.fillText(`all ${name} to here: ${fmtUsd(tEnd)}`, w, yEnd + (name === "longs" ? -10 : 10));
+      ctx.fillText(text, w, yText);
     }
     // the price
     ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1;
@@ -477,19 +550,105 @@ class Picture {
   // the colour legend under the heatmap: $0 .. top of the scale, and the unit in words
   drawLegend(W) {
     const m = this.m, lo = this.el("lh-legend-lo"), hi = this.el("lh-legend-hi");
-    const sides = { both: "longs + shorts", long: "longs", short: "shorts" }[this.side];
+    const sides = SIDE_WORDS[this.side];
     lo.textContent = "$0";
     hi.textContent = `${fmtUsd(this.top)} or more`;
     this.el("lh-legend-row").style.width = `${W}px`;
     const rw = Math.max(40, W - lo.offsetWidth - hi.offsetWidth - 12);
-    const ctx = setupCanvas(this.ramp, rw, 12);
-    for (let i = 0; i < 256; i++) {
-      ctx.fillStyle = `rgb(${m.ramp[i].join(",")})`;
-      ctx.fillRect((i / 256) * rw, 0, rw / 256 + 1, 12);
-    }
+    this.paintRamp(setupCanvas(this.ramp, rw, 12), 0, 0, rw, 12);
     this.el("lh-legend-text").textContent =
       `Colour = estimated USD of ${sides} that would be liquidated in each ${m.bandLabel} price band ` +
       `(model estimate). The scale is fixed for this window, so colours compare across zooms.`;
+  }
+
+  paintRamp(ctx, x, y, w, h) {
+    const ramp = this.m.ramp;
+    for (let i = 0; i < 256; i++) {
+      ctx.fillStyle = `rgb(${ramp[i].join(",")})`;
+      ctx.fillRect(x + (i / 256) * w, y, w / 256 + 1, h);
+    }
+  }
+
+  // ---- the PNG export: the picture as seen (side, highlight, zoom), titled, with its legend ----
+  // Drawn again by the same painters at EXPORT.scale (sharp text and cells), not copied from screen.
+  exportCanvas() {
+    const m = this.m, E = EXPORT, M = E.margin;
+    const L = this.layout(clamp(this.root.clientWidth, E.minW, E.maxW));
+    const W = L.heatW + 8 + L.profW, H = E.titleH + L.heatH + E.legendH;
+    const canvas = document.createElement("canvas");
+    canvas.width = (W + 2 * M) * E.scale;
+    canvas.height = (H + 2 * M) * E.scale;
+    const ctx = canvas.getContext("2d");
+    ctx.scale(E.scale, E.scale);
+    ctx.fillStyle = E.bg;
+    ctx.fillRect(0, 0, W + 2 * M, H + 2 * M);
+    const labels = m.export || {};
+    ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
+    ctx.fillStyle = "#f2f3f7";
+    fitText(ctx, labels.title || "Liquidation heatmap", M, M + 17, W, 18, "bold");
+    ctx.fillStyle = "#b6bac6";
+    const shown = `showing ${SIDE_WORDS[this.side]}, highlight ${Math.round(this.highlight)} of 100`;
+    fitText(ctx, [labels.details, shown].filter(Boolean).join(" · "), M, M + 38, W, 13, "");
+    const hover = this.hover;
+    this.hover = null;                                  // no crosshair in the export
+    try {
+      const top = M + E.titleH;
+      ctx.save(); ctx.translate(M, top); this.paintHeat(ctx, L.heatW, L.heatH); ctx.restore();
+      ctx.save(); ctx.translate(M + L.heatW + 8, top); this.paintProfile(ctx, L.profW, L.profH); ctx.restore();
+    } finally {
+      this.hover = hover;
+    }
+    this.paintExportLegend(ctx, M, M + E.titleH + L.heatH + 8, L.heatW - PAD.right, W);
+    return canvas;
+  }
+
+  // under the export: the colour ramp with its unit, then a key to the liquidation map's marks
+  paintExportLegend(ctx, x, y, rampW, W) {
+    const m = this.m;
+    ctx.font = "12px sans-serif"; ctx.textBaseline = "middle"; ctx.textAlign = "left"; ctx.fillStyle = "#c9ccd6";
+    const lo = "$0", hi = `${fmtUsd(this.top)} or more`;
+    const loW = ctx.measureText(lo).width, hiW = ctx.measureText(hi).width;
+    ctx.fillText(lo, x, y + 6);
+    this.paintRamp(ctx, x + loW + 6, y, Math.max(40, rampW - loW - hiW - 12), 12);
+    ctx.fillStyle = "#c9ccd6";
+    ctx.fillText(hi, x + rampW - hiW, y + 6);
+    fitText(ctx, `Colour = USD per ${m.bandLabel} band: estimated ${SIDE_WORDS[this.side]} that would be ` +
+      "liquidated in each price band (model estimate). Scale fixed for this window.", x, y + 26, W, 12, "");
+    // key: longs and shorts bars, the price line, the cumulative lines
+    let at = x;
+    const key = (draw, text) => {
+      draw(at); at += 22;
+      ctx.fillStyle = "#c9ccd6"; ctx.fillText(text, at, y + 46); at += ctx.measureText(text).width + 18;
+    };
+    const showL = this.side !== "short", showS = this.side !== "long";
+    if (showL) key((a) => { ctx.fillStyle = m.colors.long; ctx.fillRect(a, y + 41, 16, 10); }, "Longs (liquidated if price falls)");
+    if (showS) key((a) => { ctx.fillStyle = m.colors.short; ctx.fillRect(a, y + 41, 16, 10); }, "Shorts (if price rises)");
+    key((a) => { ctx.strokeStyle = m.colors.price; ctx.lineWidth = 1.5; ctx.beginPath();
+      ctx.moveTo(a, y + 46); ctx.lineTo(a + 16, y + 46); ctx.stroke(); }, "Price");
+    key((a) => { ctx.strokeStyle = "#c9ccd6"; ctx.lineWidth = 1.5; ctx.setLineDash([2, 2]); ctx.beginPath();
+      ctx.moveTo(a, y + 46); ctx.lineTo(a + 16, y + 46); ctx.stroke(); ctx.setLineDash([]); },
+    "Map: dotted = all liquidated from the price to there");
+  }
+
+  // "BTCUSDT_binance_5m_2026-02-05_liquidation-heatmap.png" (plus the side when only one is shown)
+  exportName() {
+    const stem = (this.m.export && this.m.export.file_stem) || "liquidation-heatmap";
+    const side = this.side === "both" ? "" : `_${this.side}s`;
+    return `${stem}${side}`.replace(/[^A-Za-z0-9._-]+/g, "-") + ".png";
+  }
+
+  downloadPng() {
+    this.exportCanvas().toBlob((blob) => {
+      if (!blob) return;
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = this.exportName();
+      a.hidden = true;
+      this.root.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60e3);   // after the browser has read it
+    }, "image/png");
   }
 
   // crosshair read-out: time, price, long and short USD in the band at the cursor

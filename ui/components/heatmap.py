@@ -31,7 +31,8 @@ HTML = """
     <label class="lh-hl">Highlight <span>subtle</span>
       <input type="range" min="0" max="100" step="1" value="20" aria-label="Highlight"><span>strong</span></label>
     <button type="button" class="lh-reset">Reset zoom</button>
-    <span class="lh-hint">Scroll to zoom, drag to pan, double-click to reset</span>
+    <button type="button" class="lh-png">Download PNG</button>
+    <span class="lh-hint">Scroll or pinch to zoom, drag to pan, double-click to reset</span>
   </div>
   <div class="lh-charts">
     <div class="lh-heatwrap"><canvas class="lh-heat"></canvas><div class="lh-tip" hidden></div></div>

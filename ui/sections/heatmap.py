@@ -9,9 +9,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.charts import chart_png, market_chart, to_csv_bytes
+from core.charts import market_chart, to_csv_bytes
+from core.charts.canvas import ExportLabels, export_labels
 from core.format import format_price, format_usd
-from core.grid import DisplayGrid, Heatmap, Profile, grid_table, highlight_percentile, nearby_table
+from core.grid import DisplayGrid, Heatmap, Profile, grid_table, nearby_table
 from core.model import ModelParams, describe_leverage, describe_margin
 from core.viewstate import SIDE_CHOICES
 from ui.cache import PRICE_BINS, display_picture, picture_payload
@@ -56,9 +57,17 @@ def _payload(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, price_ra
     if sent is not None and sent[0] == ident:
         return sent[1]
     view = ctx.view
-    blob = picture_payload(ctx.loaded.ids, ctx.params, PRICE_BINS, price_range, view.side, view.hl, grid, levels)
+    blob = picture_payload(ctx.loaded.ids, ctx.params, PRICE_BINS, price_range, view.side, view.hl, grid, levels,
+                           _labels(ctx, grid))
     st.session_state[_SENT] = (ident, blob)
     return blob
+
+
+def _labels(ctx: PageContext, grid: DisplayGrid) -> ExportLabels:
+    """Title and file name of the picture's PNG export (drawn by the component, in the browser)."""
+    exchange = "all-exchanges" if len(ctx.loaded.markets) > 1 else ctx.market.exchange
+    return export_labels(ctx.coin, ctx.where, ctx.market.symbol, exchange, ctx.market.timeframe, grid.starts,
+                         ctx.model_label)
 
 
 def reported_view(state: object) -> dict[str, object]:
@@ -125,17 +134,15 @@ def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
 
 def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataFrame, params: ModelParams,
               price_range: tuple[float, float]) -> None:
-    """Key levels and the grid as CSV (both per display band), the chart as PNG, and the model used."""
-    view, market = ctx.view, ctx.market
+    """Key levels and the grid as CSV (both per display band) and the model used. The picture's
+    PNG is the component's own "Download PNG" button: it draws what the user sees."""
+    market = ctx.market
     st.subheader("Downloads")
     st.download_button("Key levels (CSV)", lambda: to_csv_bytes(levels), "key_levels.csv", "text/csv",
                        icon=":material/table:", on_click="ignore")
     st.download_button("Heatmap grid (CSV)", lambda: to_csv_bytes(grid_table(grid, price_range)), "heatmap_grid.csv",
                        "text/csv", icon=":material/grid_on:", on_click="ignore")
-    title = f"{ctx.coin} {ctx.where} {market.timeframe} liquidation heatmap (model estimate)"
-    clip = highlight_percentile(view.hl)
-    st.download_button("Chart (PNG)", lambda: chart_png(hm, view.side, clip, price_range, levels.head(4), title=title),
-                       "liquidation_heatmap.png", "image/png", icon=":material/image:", on_click="ignore")
+    st.caption("The picture as an image: **Download PNG** above it (what you see: side, highlight and zoom).")
     st.caption(f"Model: {ctx.model_label}; leverage {describe_leverage(params.weights)}; "
                f"long share {params.long_share:.0%}. {describe_margin(params, market.symbol)}")
 
