@@ -84,10 +84,13 @@ def test_raster_brightest_pixels_are_the_biggest_cells(heatmap):
     assert pixels[top][:3].astype(int).sum() >= pixels[..., :3][pixels[..., 3] > 0].astype(int).sum(axis=-1).max() - 3
 
 
-def test_tooltip_cells_sum_usd_over_bands(heatmap):
-    cells = tooltip_cells(heatmap, None, n_time=len(heatmap.times), n_price=len(heatmap.price_edges) - 1)
-    assert cells["long_usd"].sum() == pytest.approx(heatmap.long.sum())
-    assert cells["short_usd"].sum() == pytest.approx(heatmap.short.sum())
+def test_tooltip_cells_sum_usd_over_bands():
+    """One candle per cell: the cells' USD is the grid's USD, whatever the number of bands per cell."""
+    hm = synthetic(150, bands=120)
+    for n_price in (120, 40, 7):
+        cells = tooltip_cells(hm, None, n_time=len(hm.times), n_price=n_price)
+        assert cells["long_usd"].sum() == pytest.approx(hm.long.sum())
+        assert cells["short_usd"].sum() == pytest.approx(hm.short.sum())
 
 
 def test_profile_chart_shows_longs_below_and_shorts_above(heatmap):
