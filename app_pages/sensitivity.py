@@ -43,7 +43,7 @@ if default_hm.oi_proxy:
 deltas = summary_deltas(default_hm, chosen_hm)
 st.markdown(f"**Your assumptions: {ctx.model_label}.** {describe_change(deltas)}")
 section.metrics(deltas)
-section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100), view.clip)
+section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100))
 section.sweep_section(loaded, chosen, params, axis, bins)
 
 with st.expander("How to read this page"):

@@ -28,6 +28,7 @@ from core.charts import (
 from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
 from ui.cache import sweep_metrics
 from ui.charts import show, show_in
+from ui.controls import highlight_slider
 from ui.data import Loaded, exchange_label
 from ui.state import MODEL
 
@@ -40,7 +41,8 @@ HOW_TO_READ = f"""
   spread over each candle's range, 10% of open interest turning over per hour, fitted to real liquidations
   (see "Where these assumptions come from" in the sidebar). **Your assumptions** is the same market under the
   settings in the sidebar; pick "Reference v1" there to compare MODEL.md's model with it.
-- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**.
+- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**;
+  **Highlight** (shared with the heatmap page) lowers its top, so more of both maps reaches full brightness.
 - **What changed**: magenta where your assumptions put *more* liquidations than the default model, green where
   they put *fewer*; dark means no change.
 - **Liquidation map now**: coloured bars are yours (longs blue, below the price; shorts orange, above it);
@@ -87,9 +89,12 @@ def _differs(a: Heatmap, b: Heatmap) -> bool:
     return any(float(np.max(np.abs(x - y), initial=0.0)) >= 1.0 for x, y in ((a.long, b.long), (a.short, b.short)))
 
 
-def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float], clip: float) -> None:
-    """Default and chosen heatmaps on one colour scale; the difference; the liquidation maps now."""
-    rasters = shared_rasters([default_hm, chosen_hm], "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float]) -> None:
+    """The shared Highlight; default and chosen heatmaps on one colour scale; the difference; the
+    liquidation maps now."""
+    highlight = highlight_slider(st.columns([1, 2])[0])
+    rasters = shared_rasters([default_hm, chosen_hm], "both", price_range, highlight=highlight,
+                             max_cols=CHART_W, max_rows=CHART_H)
     cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
     left, right = st.columns(2)
     for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], DEFAULT_TITLE),
@@ -98,7 +103,8 @@ def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, 
         show_in(col, compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
     show(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
     left, right = st.columns(2)
-    diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+    diff = difference_raster(chosen_hm, default_hm, "both", price_range, highlight=highlight,
+                             max_cols=CHART_W, max_rows=CHART_H)
     left.markdown("##### What changed: yours minus default")
     show_in(left, difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
                       width="stretch")
