@@ -286,7 +286,7 @@ def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current
     parts = []
     for (panel, column), name in lines.items():
         y = frame[column].to_numpy(dtype="float64")
-        text = [format_usd(v) if panel == "risk" else (f"{v:.2f}%" if np.isfinite(v) else "none") for v in y]
+        text = [format_usd(v) if panel == "risk" else (f"{v:.2f}%" if np.isfinite(v) else "no big cluster on the map") for v in y]
         parts.append(pd.DataFrame({"x": x, "x_txt": [value_text(v, spec.unit) for v in values],
                                    "panel": panel, "line": name, "y": y, "y_txt": text,
                                    "current": [_same(v, current) for v in values]}))

@@ -13,7 +13,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                         "display_grid", "grid_table", "highlight_for_percentile", "highlight_percentile",
                         "highlight_top", "highlight_tops", "rebin"),
     "core.grid.figures": ("DEFAULT_WITHIN_PCT", "MAJOR_CLUSTERS", "find_clusters", "key_levels",
-                          "long_short_imbalance", "near_price_usd", "nearest_clusters"),
+                          "long_short_imbalance", "map_reach_pct", "near_price_usd", "nearest_clusters"),
     "core.grid.reading": ("NEAR_PCTS", "nearby_table", "plain_reading"),
     "core.grid.sweeps": ("SWEEP_RANGE_PCT", "comparison_axis", "comparison_bins", "describe_change",
                          "summarize", "summary_deltas", "sweep", "with_value"),

@@ -190,7 +190,9 @@ def test_long_share_one_leaves_no_short_levels():
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     m = metrics(at)
     assert m["Shorts +2%"] == m["Shorts +5%"] == m["Shorts +10%"] == "$0"
-    assert m["Nearest big cluster above"] == "none" and m["Longs' share of USD within ±5%"] == "100%"
+    assert m["Nearest big cluster above"] == "none within +30%" and m["Longs' share of USD within ±5%"] == "100%"
+    above = next(x for x in at.metric if x.label == "Nearest big cluster above")
+    assert above.delta in (None, "") and "none" not in " ".join(x.value for x in at.markdown)  # never "above at none"
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

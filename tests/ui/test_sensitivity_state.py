@@ -282,6 +282,8 @@ def test_sweep_chart_marks_the_current_value():
     data = sweep_frame(frame, SWEEPS["decay"], 5.0, current=12.0)
     assert data["current"].sum() == 4 and data.loc[data["current"], "x"].eq(12.0).all()
     assert set(data["x_txt"]) == {"off", "1 h", "12 h"}
+    gone = data[(data["line"] == "Nearest big cluster above") & (data["x_txt"] == "1 h")]
+    assert gone["y_txt"].tolist() == ["no big cluster on the map"]  # the tooltip never reads "none"
     spec = sweep_chart(frame, SWEEPS["decay"], None, 5.0).to_dict()
     assert len(spec["hconcat"]) == 2
     assert value_text(0.35, "share") == "35%" and value_text(0.005, "rate") == "0.50%"

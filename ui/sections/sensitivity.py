@@ -52,8 +52,9 @@ HOW_TO_READ = f"""
 """
 
 
-def metrics(deltas: pd.DataFrame) -> None:
-    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default."""
+def metrics(deltas: pd.DataFrame, reach: dict[str, float]) -> None:
+    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default
+    (``reach``: how far the map goes above and below the price, ``core.grid.map_reach_pct``)."""
     for col, pct in zip(st.columns(3), ("2", "5", "10")):
         with col.container(border=True):
             a, b = st.columns(2)
@@ -70,18 +71,28 @@ def metrics(deltas: pd.DataFrame) -> None:
     c1, c2, c3 = st.columns(3)
     for box, side in ((c1, "above"), (c2, "below")):
         row = deltas.loc[f"cluster_{side}_pct"]
-        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
+        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else f"none within {_reach(side, reach)}"
         change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
         change = "no change" if change == "+0.00 pts" else change
         box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
                    delta_arrow="off" if change == "no change" else "auto",
                    help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
-                        f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
+                        f"(default model: {_distance(row['a'], side, reach)}).")
     imb = deltas.loc["imbalance_5pct"]
     points = round(imb["delta"] * 50) + 0
     c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{points:+d} pts" if points else "no change",
               delta_color="off", border=True, delta_arrow="auto" if points else "off",
               help="Above 50%: a fall would liquidate more than a rise.")
+
+
+def _reach(side: str, reach: dict[str, float]) -> str:
+    """How far the map goes on a side: "+30%" above, "−30%" below."""
+    return f"{'+' if side == 'above' else '−'}{reach[side]:.0f}%"
+
+
+def _distance(pct: float, side: str, reach: dict[str, float]) -> str:
+    """A nearest-cluster distance in words: "3.42%", or "no big cluster above within +30%"."""
+    return f"{pct:.2f}%" if pd.notna(pct) else f"no big cluster {side} within {_reach(side, reach)}"
 
 
 def _differs(a: Heatmap, b: Heatmap) -> bool:

@@ -110,3 +110,19 @@ def test_heatmap_page_sweeps_and_reading_share_one_imbalance():
     assert plain_reading(profile, key_levels(profile)).startswith("Longs crowded below")
     shorts = _one_candle(long_below=100.0, short_above=300.0).profile()
     assert nearby_table(shorts)["imbalance"].iloc[-1] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize("sides", [("short",), ("long",), ()])
+def test_balanced_reading_with_a_side_without_a_cluster_reads_as_sentences(sides):
+    """A balanced map whose big cluster on one side (or both) lies beyond ±5%: the reading names
+    the side it has, says which side has none nearby, and ends as a sentence (no "at none")."""
+    profile = _one_candle(long_below=100.0, short_above=100.0).profile()
+    rows = {"short": (101.0, "short", 50.0, 1.0), "long": (99.0, "long", 50.0, -1.0)}
+    levels = pd.DataFrame([rows[s] for s in sides], columns=["price", "side", "usd", "distance_pct"])
+    text = plain_reading(profile, levels)
+    assert text.startswith("Balanced:") and text.endswith(".") and "none" not in text and ".." not in text
+    if not sides:
+        assert text.endswith("No big cluster within ±5% on either side.")
+    for side in sides:
+        assert f"iggest {side} cluster at" in text
+        assert f"o big {'long' if side == 'short' else 'short'} cluster within ±5%" in text
