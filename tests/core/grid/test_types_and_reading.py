@@ -126,3 +126,20 @@ def test_balanced_reading_with_a_side_without_a_cluster_reads_as_sentences(sides
     for side in sides:
         assert f"iggest {side} cluster at" in text
         assert f"o big {'long' if side == 'short' else 'short'} cluster within ±5%" in text
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_aggregate_is_the_same_whatever_the_time_unit_of_a_market(unit):
+    """pandas keeps an index's unit (s, ms, us, ns: a file read with unit="ms" is datetime64[us] in
+    pandas 3): markets on different units aggregate exactly as on nanoseconds."""
+    from dataclasses import replace
+
+    market = load_bundled("btc_2026-02_crash", "1h")
+    index = market.candles.index.as_unit(unit)
+    other = replace(market, candles=market.candles.set_axis(index), open_interest=market.open_interest.set_axis(index))
+    reference = compute_aggregate([market, market], ModelParams(), price_bins=60)
+    for pair in ([other, market], [market, other]):
+        got = compute_aggregate(pair, ModelParams(), price_bins=60)
+        assert got.times.equals(reference.times)
+        for name in ("long", "short", "liquidated_long", "liquidated_short", "volume", "close"):
+            assert np.allclose(getattr(got, name), getattr(reference, name)), name
