@@ -36,7 +36,7 @@ left, right = st.columns([3, 2])
 with left:
     section.levels_table(levels, grid)
 with right:
-    section.downloads(ctx, hm, grid, levels, ctx.params, price_range)
+    section.downloads(ctx, grid, levels, ctx.params, price_range)
 st.page_link("app_pages/sensitivity.py", label="How much each assumption moves this picture: "
              "Leverage sensitivity", icon=":material/tune:")
 section.market_data(ctx)

@@ -34,7 +34,7 @@ if len(hm.times) < 2:
     st.stop()
 
 price_range = default_view_range(hm, margin=view.zoom / 100)
-cascades, layout, template = replay_setup(loaded.ids, params, price_range, view.clip, hm)
+cascades, layout, template = replay_setup(loaded.ids, params, price_range, view.hl, hm)
 section.reset_when_data_changes(hm.times, (view.src, view.ex, view.sym, view.tf, view.lb, params))
 moment = replay_index(hm.times, st.session_state["replay_time"])
 playing = bool(st.session_state.get("replay_playing", False))

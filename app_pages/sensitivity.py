@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.charts import default_view_range
 from core.model import DEFAULT_PRESET, model_params
-from core.grid import comparison_axis, comparison_bins, describe_change, summary_deltas
+from core.grid import comparison_axis, comparison_bins, describe_change, map_reach_pct, summary_deltas
 from ui.cache import heatmap
 from ui.context import page_context
 from ui.sections import sensitivity as section
@@ -42,8 +42,8 @@ if default_hm.oi_proxy:
 
 deltas = summary_deltas(default_hm, chosen_hm)
 st.markdown(f"**Your assumptions: {ctx.model_label}.** {describe_change(deltas)}")
-section.metrics(deltas)
-section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100), view.clip)
+section.metrics(deltas, map_reach_pct(chosen_hm))
+section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100))
 section.sweep_section(loaded, chosen, params, axis, bins)
 
 with st.expander("How to read this page"):

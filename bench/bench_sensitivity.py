@@ -90,8 +90,8 @@ def redraw(market: MarketData, default_hm, axis, bins: int, state: SensitivitySt
     chosen = compute_heatmap(market, params, price_bins=bins, price_range=axis)
     deltas = summary_deltas(default_hm, chosen)
     view = default_view_range(default_hm)
-    rasters = shared_rasters([default_hm, chosen], "both", 99.0, view, max_cols=440, max_rows=320)
-    diff = difference_raster(chosen, default_hm, "both", 99.0, view, max_cols=440, max_rows=320)
+    rasters = shared_rasters([default_hm, chosen], "both", view, max_cols=440, max_rows=320)
+    diff = difference_raster(chosen, default_hm, "both", view, max_cols=440, max_rows=320)
     cells = [hover_cells(hm, view) for hm in (default_hm, chosen)]
     charts = [compared_heatmap_chart(hm, r, c, 440, 320) for hm, r, c in zip((default_hm, chosen), rasters, cells)]
     charts += [difference_chart(chosen, diff, difference_cells(cells[1], cells[0]), 440, 320),

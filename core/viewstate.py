@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 from core.cascade import IMPACT_RULES
 from core.constants import ALL_EXCHANGES, EXCHANGES, LOOKBACKS, MAX_CANDLES, SYMBOLS, TIMEFRAMES
 from core.data.bundled import BUNDLED
+from core.grid.bands import highlight_for_percentile
 
 LIVE = "live"
 UPLOAD = "upload"
@@ -198,9 +199,8 @@ class View:
     tf: str = "5m"
     lb: str = "3d"
     side: str = "both"
-    clip: float = 99.0
     zoom: float = 6.0
-    hl: float = 20.0  # the heatmap's "Highlight" (0..100, right = brighter: core.grid.bands)
+    hl: float = 20.0  # "Highlight" of every heatmap picture (0..100, right = brighter: core.grid.bands)
     mem: int = 7  # model memory: days of history before the window the model runs on (issue 13)
 
     def to_params(self) -> dict[str, str]:
@@ -215,7 +215,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "lb": tuple(LOOKBACKS),
     "side": SIDE_CHOICES,
 }
-RANGES: dict[str, tuple[float, float]] = {"clip": (50.0, 100.0), "zoom": (1.0, 25.0), "hl": (0.0, 100.0)}
+RANGES: dict[str, tuple[float, float]] = {"zoom": (1.0, 25.0), "hl": (0.0, 100.0)}
+# Keys of older links, read into today's fields (``clip``: the percentile that topped the colour
+# scale before "Highlight"; ``legacy_highlight``).
+LEGACY_VIEW_RULES: dict[str, Rule] = {"clip": Number(50.0, 100.0)}
 VIEW_RULES: dict[str, Rule] = {**{k: Choice(v) for k, v in CHOICES.items()}, "sym": Symbol(),
                                **{k: Number(lo, hi) for k, (lo, hi) in RANGES.items()},
                                "mem": Number(0, 30, whole=True)}
@@ -229,6 +232,9 @@ def parse_view(params: Query, default: View = View(), coins: CoinList | None = N
     it does not list falls back to the default. Without it only the app's five coins are accepted.
     """
     values, notices = parse_fields(VIEW_RULES, params)
+    if "clip" in params and "hl" not in params:
+        clip, refused = parse_fields(LEGACY_VIEW_RULES, params)
+        values, notices = {**values, **legacy_highlight(clip)}, notices + refused
     view = replace(default, **values)
     if "sym" in values:
         listed = SYMBOLS if coins is None else coins(view.ex if view.ex in EXCHANGES else default.ex)
@@ -239,6 +245,12 @@ def parse_view(params: Query, default: View = View(), coins: CoinList | None = N
         notices += (too_many_candles(view.tf, view.lb),)
         view = replace(view, lb="7d")
     return view, notices
+
+
+def legacy_highlight(values: Mapping[str, float]) -> dict[str, float]:
+    """An older link's valid ``clip`` percentile as the highlight that tops the colour scale at the
+    same percentile (``core.grid.bands.highlight_for_percentile``); nothing without one."""
+    return {"hl": float(highlight_for_percentile(values["clip"]))} if "clip" in values else {}
 
 
 def candle_count(timeframe: str, lookback: str) -> int:

@@ -238,9 +238,9 @@ def sweep_metrics(ids: DataIds, params: ModelParams, field: str, values: tuple, 
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, float], clip: float, _hm: Heatmap):
+def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, float], highlight: float, _hm: Heatmap):
     """Per data and view: detected cascades, the replay's fixed layout and its chart template."""
     cascades = detect_cascades(_hm, top=5)
-    vmax = render_raster(_hm, "both", clip, price_range).vmax
+    vmax = render_raster(_hm, "both", price_range, highlight=highlight).vmax
     layout = replay_layout(_hm, price_range, vmax, cascades, height=REPLAY_MAP_HEIGHT)
     return cascades, layout, replay_template(layout)

@@ -14,7 +14,8 @@ from ui.cache import listed_coins
 # The shared sidebar selection and the heatmap's display controls (widget keys by where they live).
 VIEW: Binding[View] = Binding(
     "view", View(), partial(parse_view, coins=listed_coins), prefix="sidebar",
-    keys={"side": "heatmap_side", "clip": "heatmap_clip", "zoom": "heatmap_zoom", "hl": "heatmap_hl"})
+    keys={"side": "heatmap_side", "zoom": "heatmap_zoom", "hl": "heatmap_hl"}, extra_keys=("clip",))
+# ``clip`` is older links' colour percentile: read as a highlight (core.viewstate), then dropped from the link.
 # Every assumption of the model (and the sensitivity sweep's choices): ONE set for every page, bound
 # in app.py, edited in the sidebar (ui/sections/assumptions.py). ``mix`` and ``ls`` are older links' keys.
 MODEL: Binding[SensitivityState] = Binding(

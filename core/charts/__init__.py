@@ -8,7 +8,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "core.charts.colours": ("DIVERGING_ANCHORS", "EMBER_ANCHORS", "diverging_hex", "diverging_lut",
                             "ember_hex", "ember_lut", "ember_rgba", "hex_to_rgb", "lut_to_hex", "oklab_ramp",
                             "oklab_to_srgb", "srgb_to_oklab"),
-    "core.charts.raster": ("Raster", "block_mean", "clip_value", "default_view_range", "group_edges",
+    "core.charts.raster": ("Raster", "block_mean", "cells_of", "colour_top", "default_view_range", "group_edges",
                            "raster_of", "render_raster", "side_grid", "visible_rows"),
     "core.charts.heatmap": ("TOOLTIP_FIELDS", "colour_legend", "heatmap_chart", "price_path",
                             "profile_chart", "profile_frame", "tooltip_cells"),

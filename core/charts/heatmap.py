@@ -18,6 +18,7 @@ from core.charts.colours import ember_hex
 from core.charts.raster import Raster, block_mean, default_view_range, group_edges, render_raster, visible_rows
 from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, candle_length
 from core.format import format_price, format_usd
+from core.grid.bands import HIGHLIGHT_DEFAULT
 from core.grid.types import Heatmap, Profile
 
 # Hover fields of the heatmap and their titles (field names without dots: Vega reads a dot as a path).
@@ -72,9 +73,10 @@ def price_path(hm: Heatmap, max_points: int = 1500) -> pd.DataFrame:
 def heatmap_chart(
     hm: Heatmap,
     side: str = "both",
-    clip_pct: float = 99.0,
     price_range: tuple[float, float] | None = None,
     levels: pd.DataFrame | None = None,
+    *,
+    highlight: float = HIGHLIGHT_DEFAULT,
     width: int = 760,
     height: int = 460,
     max_cols: int = 1200,
@@ -85,7 +87,8 @@ def heatmap_chart(
     Pass ``raster`` (from ``render_raster`` with the same arguments) to reuse one already drawn.
     """
     price_range = price_range or default_view_range(hm)
-    raster = raster or render_raster(hm, side, clip_pct, price_range, max_cols=max_cols, max_rows=min(height, 500))
+    raster = raster or render_raster(hm, side, price_range, highlight=highlight, max_cols=max_cols,
+                                     max_rows=min(height, 500))
     x_scale = alt.Scale(domain=[raster.x0.isoformat(), raster.x1.isoformat()], nice=False)
     y_scale = alt.Scale(domain=[raster.y0, raster.y1], nice=False, zero=False)
     x_axis = alt.Axis(title=None, format="%d %b %H:%M", labelFontSize=AXIS_FONT, grid=False)
@@ -139,7 +142,7 @@ def heatmap_chart(
 
 
 def colour_legend(vmax: float, width: int = 760) -> alt.Chart:
-    """A horizontal gradient bar: the ember scale from $0 to the clip value."""
+    """A horizontal gradient bar: the ember scale from $0 to the top of the colour scale."""
     steps = np.linspace(0, vmax, 64)
     frame = pd.DataFrame({"usd": steps, "next": np.append(steps[1:], vmax * 1.0001)})
     return (

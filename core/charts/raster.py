@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from PIL import Image
 
 from core.charts.colours import ember_rgba
 from core.constants import candle_length
+from core.grid.bands import HIGHLIGHT_DEFAULT, highlight_top
 from core.grid.types import Heatmap
 
 SIDES = ("both", "long", "short")
@@ -79,34 +81,37 @@ class Raster:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-def clip_value(values: np.ndarray, clip_pct: float) -> float:
-    """The ``clip_pct`` percentile of the positive cells (the top of the colour scale)."""
-    positive = values[values > 0]
-    if positive.size == 0:
-        return 1.0
-    return float(np.percentile(positive, clip_pct))
+def cells_of(grid: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """``grid`` averaged down to at most ``max_rows`` x ``max_cols`` cells (``block_mean``)."""
+    return block_mean(grid, group_edges(grid.shape[0], max_rows), group_edges(grid.shape[1], max_cols))
+
+
+def colour_top(grids: Sequence[np.ndarray], highlight: float, max_rows: int, max_cols: int) -> float:
+    """Top of a raster's colour scale at ``highlight`` (``core.grid.bands.highlight_tops``, the
+    heatmap page's mapping) from the cells of the WHOLE ``grids`` (every band and candle, averaged
+    to the raster's resolution): the price range on screen never changes what a colour means."""
+    return highlight_top(np.concatenate([cells_of(g, max_rows, max_cols).ravel() for g in grids]), highlight)
 
 
 def render_raster(
     hm: Heatmap,
     side: str = "both",
-    clip_pct: float = 99.0,
     price_range: tuple[float, float] | None = None,
+    *,
+    highlight: float = HIGHLIGHT_DEFAULT,
     max_cols: int = 1200,
     max_rows: int = 400,
 ) -> Raster:
     """Colour the (visible part of the) grid into a PNG at most ``max_cols`` x ``max_rows``.
 
-    Cells are block means of the grid; colours are the ember map over [0, clip], where clip is the
-    ``clip_pct`` percentile of the positive cells (brighter clusters saturate, so they stand out).
-    Empty cells are fully transparent.
+    Cells are block means of the grid; colours are the ember map over [0, top], where top is the
+    ``colour_top`` of the whole window at ``highlight`` (0..100, right = brighter: more cells reach
+    full brightness). Empty cells are fully transparent.
     """
     rows = visible_rows(hm, price_range)
-    grid = side_grid(hm, side)[rows]
-    r_edges = group_edges(grid.shape[0], max_rows)
-    c_edges = group_edges(grid.shape[1], max_cols)
-    cells = block_mean(grid, r_edges, c_edges)
-    return raster_of(hm, rows, ember_rgba(cells, vmax := clip_value(cells, clip_pct)), vmax)
+    grid = side_grid(hm, side)
+    vmax = colour_top([grid], highlight, max_rows, max_cols)
+    return raster_of(hm, rows, ember_rgba(cells_of(grid[rows], max_rows, max_cols), vmax), vmax)
 
 
 def raster_of(hm: Heatmap, rows: slice, rgba: np.ndarray, vmax: float, upto: int | None = None) -> Raster:

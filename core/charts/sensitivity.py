@@ -1,7 +1,8 @@
 """Chart builders for the leverage-sensitivity page (Altair, no Streamlit).
 
-* ``shared_rasters``: several heatmaps coloured on ONE ember scale (its top is the clip
-  percentile of the positive cells of all of them), so equal colours mean equal USD;
+* ``shared_rasters``: several heatmaps coloured on ONE ember scale (its top is set by the
+  "Highlight" from the cells of all of them, ``core.charts.raster.colour_top``), so equal colours
+  mean equal USD;
 * ``difference_raster`` / ``difference_chart`` / ``difference_legend``: chosen minus default on
   a diverging scale with a dark middle (no change fades into the dark background). Its ends are
   green (less than the default) and magenta (more), ColorBrewer's colour-blind-safe PiYG pair:
@@ -23,9 +24,10 @@ import pandas as pd
 from core.charts.axes import AXIS_FONT, dollar_axis
 from core.charts.colours import diverging_hex, diverging_lut, ember_hex, ember_rgba
 from core.charts.heatmap import TOOLTIP_FIELDS, price_path, profile_frame, tooltip_cells
-from core.charts.raster import Raster, block_mean, clip_value, group_edges, raster_of, side_grid, visible_rows
+from core.charts.raster import Raster, cells_of, colour_top, raster_of, side_grid, visible_rows
 from core.constants import DEFAULT_OUTLINE, LONG_COLOR, PRICE_COLOR, SHORT_COLOR
 from core.format import format_price, format_usd
+from core.grid.bands import HIGHLIGHT_DEFAULT, highlight_top
 from core.grid.types import Heatmap, Profile
 from core.sensitivity_state import ENTRY_LABELS, SweepSpec
 
@@ -39,28 +41,25 @@ DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt"
 # --------------------------------------------------------------------------------------------
 
 
-def _cells(grid: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
-    """Block means of ``grid`` at most ``max_rows`` x ``max_cols``."""
-    return block_mean(grid, group_edges(grid.shape[0], max_rows), group_edges(grid.shape[1], max_cols))
-
-
 def shared_rasters(
     heatmaps: Sequence[Heatmap],
     side: str = "both",
-    clip_pct: float = 99.0,
     price_range: tuple[float, float] | None = None,
+    *,
+    highlight: float = HIGHLIGHT_DEFAULT,
     max_cols: int = 900,
     max_rows: int = 400,
 ) -> tuple[Raster, ...]:
     """Each heatmap coloured with the ember map over [0, vmax], vmax computed ONCE over all of them.
 
-    vmax is the ``clip_pct`` percentile of the positive (block-mean) cells of every heatmap
-    together, so the same USD gets the same colour in each picture.
+    vmax is the ``colour_top`` at ``highlight`` of the whole grids of every heatmap together (not
+    only the price range shown), so the same USD gets the same colour in each picture.
     """
-    cut = [(hm, visible_rows(hm, price_range)) for hm in heatmaps]
-    cells = [_cells(side_grid(hm, side)[rows], max_rows, max_cols) for hm, rows in cut]
-    vmax = clip_value(np.concatenate([c.ravel() for c in cells]), clip_pct)
-    return tuple(raster_of(hm, rows, ember_rgba(c, vmax), vmax) for (hm, rows), c in zip(cut, cells))
+    grids = [side_grid(hm, side) for hm in heatmaps]
+    vmax = colour_top(grids, highlight, max_rows, max_cols)
+    rows = [visible_rows(hm, price_range) for hm in heatmaps]
+    return tuple(raster_of(hm, r, ember_rgba(cells_of(g[r], max_rows, max_cols), vmax), vmax)
+                 for hm, g, r in zip(heatmaps, grids, rows))
 
 
 def _check_same_axes(chosen: Heatmap, default: Heatmap) -> None:
@@ -72,21 +71,23 @@ def difference_raster(
     chosen: Heatmap,
     default: Heatmap,
     side: str = "both",
-    clip_pct: float = 99.0,
     price_range: tuple[float, float] | None = None,
+    *,
+    highlight: float = HIGHLIGHT_DEFAULT,
     max_cols: int = 900,
     max_rows: int = 400,
 ) -> Raster:
     """``chosen - default`` coloured on the diverging map over [-vmax, vmax].
 
     Both heatmaps must share their price axis and candles (compute them with one ``price_range``).
-    vmax is the ``clip_pct`` percentile of the non-zero absolute differences. Cells with no
-    difference are transparent.
+    vmax is the ``highlight_top`` of the non-zero absolute differences of the whole grids (at the
+    raster's resolution), as ``colour_top`` does for a map. Cells with no difference are transparent.
     """
     _check_same_axes(chosen, default)
     rows = visible_rows(chosen, price_range)
-    diff = _cells(side_grid(chosen, side)[rows] - side_grid(default, side)[rows], max_rows, max_cols)
-    vmax = clip_value(np.abs(diff), clip_pct)
+    whole = side_grid(chosen, side) - side_grid(default, side)
+    vmax = highlight_top(np.abs(cells_of(whole, max_rows, max_cols)), highlight)
+    diff = cells_of(whole[rows], max_rows, max_cols)
     level = np.clip(diff / vmax, -1.0, 1.0)
     rgba = np.zeros(diff.shape + (4,), dtype=np.uint8)
     rgba[..., :3] = diverging_lut(256)[np.round((level + 1.0) / 2.0 * 255).astype(int)]
@@ -285,7 +286,7 @@ def sweep_frame(frame: pd.DataFrame, spec: SweepSpec, within_pct: float, current
     parts = []
     for (panel, column), name in lines.items():
         y = frame[column].to_numpy(dtype="float64")
-        text = [format_usd(v) if panel == "risk" else (f"{v:.2f}%" if np.isfinite(v) else "none") for v in y]
+        text = [format_usd(v) if panel == "risk" else (f"{v:.2f}%" if np.isfinite(v) else "no big cluster on the map") for v in y]
         parts.append(pd.DataFrame({"x": x, "x_txt": [value_text(v, spec.unit) for v in values],
                                    "panel": panel, "line": name, "y": y, "y_txt": text,
                                    "current": [_same(v, current) for v in values]}))

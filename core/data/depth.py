@@ -5,6 +5,11 @@ at a 0.1 tick those may span far less than 1% of the price: summing them underst
 and so overstates the impact of a cascade. ``book_depth`` therefore checks that each side reaches
 the band's edge; where it does not, the side's notional is scaled up by band / reach (the book
 assumed as deep per % beyond what was seen as within it) and a note says so.
+
+The scale-up is capped at ``MAX_DEPTH_SCALE`` (20x: a side is extrapolated from at least 5% of
+the band). A few levels at the top of the book say little about the depth a whole percent away:
+OKX's recorded reply of two levels (0.15 USD wide at 43,466) would otherwise be scaled about
+2,900x, into a 1% depth of billions. Past the cap the depth is a lower bound, and the note says so.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from core.data.errors import DataUnavailable
 from core.data.failures import PARSE_ERRORS
 
 DEPTH_BAND = 0.01
+MAX_DEPTH_SCALE = 20.0  # at most band / reach = 20x: a side is extrapolated from >= 5% of the band
 
 
 @dataclass(frozen=True)
@@ -61,13 +67,16 @@ def book_depth(book: Mapping, contract_size: float, band: float, session: LiveSe
     bid_reach = min(1.0, (mid - bids[:, 0].min()) / (mid * band))
     ask_reach = min(1.0, (asks[:, 0].max() - mid) / (mid * band))
     seen = (bid_usd + ask_usd) / 2
-    scaled = (bid_usd / max(bid_reach, 1e-9) + ask_usd / max(ask_reach, 1e-9)) / 2
+    floor = 1.0 / MAX_DEPTH_SCALE
+    scaled = (bid_usd / max(bid_reach, floor) + ask_usd / max(ask_reach, floor)) / 2
     reach = min(bid_reach, ask_reach)
     if reach >= 1.0:
         return Depth(seen, seen, 1.0)
-    note = (
-        f"{session.title}'s order book showed only {reach * band * 100:.2f}% of the {band * 100:.0f}% band "
-        f"(${seen:,.0f} seen); the depth was extrapolated to the band's edge (${scaled:,.0f}), "
-        "so the simulated impact is not overstated"
-    )
+    shown = f"{session.title}'s order book showed only {reach * band * 100:.2f}% of the {band * 100:.0f}% band (${seen:,.0f} seen)"
+    if reach < floor:
+        note = (f"{shown}, too little to extrapolate to the band's edge: the depth was scaled up at most "
+                f"{MAX_DEPTH_SCALE:.0f}x (${scaled:,.0f}), so the true depth may be larger and the simulated impact smaller")
+    else:
+        note = (f"{shown}; the depth was extrapolated to the band's edge (${scaled:,.0f}), "
+                "so the simulated impact is not overstated")
     return Depth(scaled, seen, float(reach), note)

@@ -108,6 +108,17 @@ def infer_timeframe(open_ms: np.ndarray, close_ms: np.ndarray | None = None) -> 
     raise FileImportError("cannot tell the timeframe: fewer than two candles")
 
 
+def epoch_ms(index: pd.DatetimeIndex) -> np.ndarray:
+    """Milliseconds since the epoch (float) of ``index``, whatever its unit (pandas keeps s, ms, us
+    or ns; ``pd.to_datetime(..., unit="ms")`` gives datetime64[us] in pandas 3)."""
+    return pd.DatetimeIndex(index).as_unit("ns").asi8 / 1e6
+
+
+def count_gaps(index: pd.DatetimeIndex, step: pd.Timedelta) -> int:
+    """How many consecutive candles of the sorted ``index`` lie more than ``step`` apart (any unit)."""
+    return int((np.diff(pd.DatetimeIndex(index).as_unit("ns").asi8) > pd.Timedelta(step).as_unit("ns").value).sum())
+
+
 def _timeframe_name(step: pd.Timedelta) -> str | None:
     return next((tf for tf, delta in TIMEFRAMES.items() if delta == step), None)
 
@@ -247,7 +258,7 @@ def _assemble(pieces: list[Klines | Metrics], timeframe: str | None, symbol: str
     raw, bad_time = _merge_klines(klines)
     if raw.empty:
         raise FileImportError("the klines files hold no candle with a valid time")
-    step = infer_timeframe(raw.index.asi8 / 1e6)
+    step = infer_timeframe(epoch_ms(raw.index))
     tf, aggregate = _choose_timeframe(step, timeframe)
     candles, clean_notes = clean_candles(raw)
     if candles.empty:
@@ -258,7 +269,7 @@ def _assemble(pieces: list[Klines | Metrics], timeframe: str | None, symbol: str
     notes.extend(clean_notes)
     if skipped_members:
         notes.append(f"{skipped_members} zip member(s) that are not .csv files skipped")
-    n_gaps = int((np.diff(candles.index.asi8) > step.value).sum())
+    n_gaps = count_gaps(candles.index, step)
     if n_gaps:
         notes.append(f"{n_gaps:,} gap(s) in the candles kept as gaps (nothing invented)")
     if aggregate:

@@ -13,9 +13,15 @@ from core.model.levels import build_levels
 from core.model.params import ModelParams
 
 
+def _ns(times: pd.DatetimeIndex) -> np.ndarray:
+    """Nanoseconds since the epoch, whatever the index's unit (pandas keeps s, ms, us or ns: the
+    raw ``asi8`` of two indexes compare only in one unit)."""
+    return pd.DatetimeIndex(times).as_unit("ns").asi8
+
+
 def _hold_rows(times: pd.DatetimeIndex, union: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     """For each union time, the row of ``times`` at or before it, and whether one exists."""
-    pos = np.searchsorted(times.asi8, union.asi8, side="right") - 1
+    pos = np.searchsorted(_ns(times), _ns(union), side="right") - 1
     return np.maximum(pos, 0), pos >= 0
 
 
@@ -61,7 +67,7 @@ def compute_aggregate(
         rows, known = _hold_rows(hm.times, union)
         long += np.where(known[:, None], hm.long.T[rows], 0.0)
         short += np.where(known[:, None], hm.short.T[rows], 0.0)
-        own = np.searchsorted(union.asi8, hm.times.asi8)
+        own = np.searchsorted(_ns(union), _ns(hm.times))
         liq_long[own] += hm.liquidated_long
         liq_short[own] += hm.liquidated_short
         volume[own] += hm.volume

@@ -17,13 +17,15 @@ level are then literally the same number.
 * Colour scale (``colour_tops``): the top of the scale is a percentile of the non-empty cells of
   the *whole* grid (every band, every column), never of the visible part, so colours compare
   across zooms. "Highlight" h in 0..100 picks the percentile ``100 - 30 (h/100)^2``: moving it
-  right lowers the top, so more cells reach full brightness.
+  right lowers the top, so more cells reach full brightness (``highlight_tops``: the one mapping
+  every page's "Highlight" uses).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -212,6 +214,33 @@ def highlight_percentile(highlight: float) -> float:
     return 100.0 - 30.0 * (h / 100.0) ** 2
 
 
+def highlight_for_percentile(percentile: float) -> int:
+    """The whole highlight whose ``highlight_percentile`` is nearest ``percentile`` (the inverse,
+    for links from before "Highlight": their ``clip`` was this percentile; below 70 -> 100)."""
+    pct = min(max(float(percentile), 70.0), 100.0)
+    return int(round(100.0 * math.sqrt((100.0 - pct) / 30.0)))
+
+
+def highlight_tops(values: np.ndarray, highlights: Sequence[float]) -> np.ndarray:
+    """Top of the colour scale at each of ``highlights``: the ``highlight_percentile`` percentile of
+    the positive cells of ``values`` (any shape: pass the whole window, never only the part on
+    screen, so a colour means the same at every zoom); 1.0 each when no cell is positive.
+
+    Every picture with a "Highlight" control tops its scale here (heatmap, sensitivity, accuracy,
+    replay), so one highlight means one thing on every page.
+    """
+    cells = np.asarray(values, dtype="float64")
+    positive = cells[cells > 0]
+    if positive.size == 0:
+        return np.ones(len(highlights))
+    return np.percentile(positive, [highlight_percentile(h) for h in highlights])
+
+
+def highlight_top(values: np.ndarray, highlight: float) -> float:
+    """Top of the colour scale of ``values`` at one ``highlight`` (``highlight_tops``)."""
+    return float(highlight_tops(values, (highlight,))[0])
+
+
 def side_values(grid: DisplayGrid, side: str) -> np.ndarray:
     """The (R, C) USD of "long", "short" or "both" (their sum)."""
     if side not in SIDES:
@@ -222,8 +251,4 @@ def side_values(grid: DisplayGrid, side: str) -> np.ndarray:
 def colour_tops(grid: DisplayGrid, side: str) -> np.ndarray:
     """Top of the colour scale for highlight 0, 1, ..., 100 (101 values, never increasing), from the
     non-empty cells of the whole grid; 1.0 everywhere when the grid is empty."""
-    values = side_values(grid, side)
-    positive = values[values > 0]
-    if positive.size == 0:
-        return np.ones(101)
-    return np.percentile(positive, [highlight_percentile(h) for h in range(101)])
+    return highlight_tops(side_values(grid, side), range(101))

@@ -114,6 +114,14 @@ def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int =
     return out
 
 
+def map_reach_pct(view: Heatmap | Profile, at: int = -1) -> dict[str, float]:
+    """How far the map reaches from the price, in % (both positive): ``above`` to its top edge,
+    ``below`` to its bottom edge; the range ``nearest_clusters`` searches ("none within +30%")."""
+    prof = as_profile(view, at)
+    return {"above": max(float(prof.price_edges[-1]) / prof.price - 1.0, 0.0) * 100.0,
+            "below": max(1.0 - float(prof.price_edges[0]) / prof.price, 0.0) * 100.0}
+
+
 def find_clusters(usd: np.ndarray) -> list[tuple[int, int, float]]:
     """Clusters of one side's profile: (first band, last band, USD), in no particular order.
 

@@ -38,12 +38,18 @@ def plain_reading(profile: Profile, levels: pd.DataFrame, within_pct: float = 5.
             f"{within_pct:g}% fall against {format_usd(near.short_usd)} of shorts by a {within_pct:g}% rise. "
             f"Flush risk down to {format_price(top_long['price'])} ({top_long['distance_pct']:+.1f}%)."
         )
-    parts = [f"Balanced: {format_usd(near.long_usd)} of longs below and {format_usd(near.short_usd)} of shorts above within ±{within_pct:g}%."]
-    if top_short is not None:
-        parts.append(f"Biggest short cluster at {format_price(top_short['price'])} ({top_short['distance_pct']:+.1f}%)")
-    if top_long is not None:
-        parts.append(f"biggest long cluster at {format_price(top_long['price'])} ({top_long['distance_pct']:+.1f}%).")
-    return " ".join(parts) if len(parts) == 1 else parts[0] + " " + "; ".join(parts[1:])
+    balanced = (f"Balanced: {format_usd(near.long_usd)} of longs below and {format_usd(near.short_usd)} of shorts "
+                f"above within ±{within_pct:g}%.")
+    if top_short is None and top_long is None:
+        return f"{balanced} No big cluster within ±{within_pct:g}% on either side."
+
+    def cluster(side: str, top: pd.Series | None) -> str:
+        if top is None:
+            return f"no big {side} cluster within ±{within_pct:g}%"
+        return f"biggest {side} cluster at {format_price(top['price'])} ({top['distance_pct']:+.1f}%)"
+
+    clusters = f"{cluster('short', top_short)}; {cluster('long', top_long)}."
+    return f"{balanced} {clusters[0].upper()}{clusters[1:]}"
 
 
 def nearby_table(profile: Profile, pcts: tuple[float, ...] = NEAR_PCTS) -> pd.DataFrame:

@@ -75,3 +75,20 @@ def test_a_preset_link_opens_with_its_sliders(page, app_url):
     assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Degen (high leverage)"
     wait_painted(page, CANVAS, 2, more_than=20, step=STEP)  # the difference view is not empty
     page.screenshot(path=str(OUTPUT / "sensitivity_degen.png"), full_page=True)
+
+
+def test_highlight_to_strong_brightens_both_pictures_and_writes_the_link(page, app_url):
+    """The "Highlight (subtle → strong)" slider goes the heatmap page's way: to the right, both
+    compared pictures repaint brighter, and the shared hl goes into the link."""
+    _open(page, app_url)
+    default, drawn = page.locator(CANVAS).nth(0), canvas_fingerprint(page, CANVAS, 0)
+    before = default.screenshot()
+    thumb = page.get_by_role("slider", name="Highlight (subtle → strong)")
+    thumb.focus()
+    thumb.press("End")
+    page.wait_for_url(re.compile(r"hl=100"), timeout=20_000)
+    wait_idle(page)
+    wait_repainted(page, CANVAS, 0, drawn)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert default.screenshot() != before
+    page.screenshot(path=str(OUTPUT / "sensitivity_highlight_strong.png"), full_page=True)

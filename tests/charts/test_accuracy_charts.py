@@ -81,13 +81,13 @@ def test_points_skip_per_minute_totals_without_price():
 def test_marker_layer_shares_the_heatmaps_scales(heatmap, realized):
     """Layered over heatmap_chart, the markers use the same x and y domains (one shared scale)."""
     price_range = default_view_range(heatmap, 0.05)
-    raster = render_raster(heatmap, "both", 99.0, price_range)
+    raster = render_raster(heatmap, "both", price_range)
     x_scale, y_scale = raster_scales(raster)
-    chart = alt.layer(heatmap_chart(heatmap, "both", 99.0, price_range, raster=raster),
+    chart = alt.layer(heatmap_chart(heatmap, "both", price_range, raster=raster),
                       realized_layer(realized, x_scale, y_scale))
     spec = chart.to_dict()
     assert spec["width"] == 760 and spec["height"] == 460
-    base = heatmap_chart(heatmap, "both", 99.0, price_range, raster=raster).to_dict()["layer"][0]["encoding"]
+    base = heatmap_chart(heatmap, "both", price_range, raster=raster).to_dict()["layer"][0]["encoding"]
     marks = spec["layer"][1]
     assert marks["mark"]["type"] == "circle"
     assert marks["encoding"]["x"]["scale"]["domain"] == base["x"]["scale"]["domain"]
@@ -106,7 +106,7 @@ def test_marker_count_is_capped(heatmap):
     rows = [("BTCUSDT", "SELL", 0.001 * (i + 1), float(heatmap.close[20]), t + pd.Timedelta(seconds=i))
             for i in range(MAX_MARKERS + 50)]
     many = read_realized(force_orders(rows), name="many.csv")
-    raster = render_raster(heatmap, "both", 99.0, default_view_range(heatmap))
+    raster = render_raster(heatmap, "both", default_view_range(heatmap))
     layer = realized_layer(many, *raster_scales(raster)).to_dict()
     assert len(next(iter(layer["datasets"].values()))) == MAX_MARKERS
 

@@ -17,12 +17,15 @@ from core.charts import (
     heatmap_chart,
     market_chart,
     profile_chart,
+    cells_of,
+    default_view_range,
     render_raster,
     tooltip_cells,
 )
 from core.data.bundled import load_bundled
 from core.charts import grid_frame
 from core.grid import Heatmap, compute_heatmap, key_levels
+from core.grid.bands import highlight_top
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +78,24 @@ def test_heatmap_chart_layers_image_hover_price_and_levels(heatmap):
 
 
 def test_raster_brightest_pixels_are_the_biggest_cells(heatmap):
-    raster = render_raster(heatmap, side="long", clip_pct=100.0, max_cols=10_000, max_rows=10_000)
+    raster = render_raster(heatmap, side="long", highlight=0.0, max_cols=10_000, max_rows=10_000)
     pixels = np.asarray(Image.open(io.BytesIO(raster.png)))
     grid = heatmap.long[::-1]  # image rows run from the top (highest price)
     assert pixels.shape[:2] == grid.shape
     assert (pixels[..., 3] > 0).sum() == (grid > 0).sum()  # empty cells are transparent
     top = np.unravel_index(np.argmax(grid), grid.shape)
     assert pixels[top][:3].astype(int).sum() >= pixels[..., :3][pixels[..., 3] > 0].astype(int).sum(axis=-1).max() - 3
+
+
+def test_raster_colour_top_is_the_highlight_of_the_whole_window(heatmap):
+    """The accuracy and replay pictures top their scale like the heatmap page: ``highlight_top`` of
+    every cell of the window (at the raster's resolution), the same at every price range shown."""
+    cells = cells_of(heatmap.long + heatmap.short, 400, 1200)
+    for highlight in (0.0, 20.0, 100.0):
+        tops = [render_raster(heatmap, "both", default_view_range(heatmap, m), highlight=highlight).vmax
+                for m in (0.01, 0.06, 0.3)]
+        assert tops == [pytest.approx(highlight_top(cells, highlight))] * 3
+    assert render_raster(heatmap, highlight=100.0).vmax < render_raster(heatmap, highlight=0.0).vmax
 
 
 def test_tooltip_cells_sum_usd_over_bands():

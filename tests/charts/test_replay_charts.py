@@ -57,7 +57,7 @@ def crash() -> Heatmap:
 @pytest.fixture(scope="module")
 def layout(crash):
     price_range = default_view_range(crash)
-    vmax = render_raster(crash, "both", 99.0, price_range).vmax
+    vmax = render_raster(crash, "both", price_range).vmax
     return replay_layout(crash, price_range, vmax, detect_cascades(crash, top=5))
 
 

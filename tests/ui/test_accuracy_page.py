@@ -161,6 +161,20 @@ def test_realized_file_is_drawn_over_the_heatmap_and_scored(tmp_path):
     assert any(e.label == "How the score works" for e in at.expander)
 
 
+def test_the_overlay_has_the_heatmaps_highlight(tmp_path):
+    """The map under the real liquidations has the shared "Highlight" (subtle -> strong): right is
+    brighter, and an old link's brightness percentile (clip) opens as its highlight."""
+    at = open_page(src="btc_2026-02_crash", tf="15m", lb="3d", clip="95")
+    path = crash_orders(tmp_path)
+    at.file_uploader(key="accuracy_realized_file").set_value((path.name, path.read_bytes(), "text/csv")).run()
+    slider = at.slider(key="heatmap_hl")
+    assert slider.label.startswith("Highlight") and slider.value == 41.0
+    before = at.get("vega_lite_chart")[0].proto.spec
+    slider.set_value(100.0).run()
+    assert not at.exception and at.get("vega_lite_chart")[0].proto.spec != before
+    assert at.query_params["hl"] in ("100", ["100"]) and "clip" not in at.query_params
+
+
 def test_realized_outside_the_period_says_so(tmp_path):
     at = open_page(src="btc_2026-09")  # 21-24 Sep 2026: the file is from February
     path = crash_orders(tmp_path)

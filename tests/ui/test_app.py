@@ -146,7 +146,7 @@ def test_sidebar_controls_reload_the_market_and_land_in_the_link():
 
 
 def test_url_round_trip_reproduces_the_view():
-    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "clip": "95", "zoom": "4",
+    params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "hl": "41", "zoom": "4",
               "model": "v2", "sls": "0.6"}
     at = run_app(**params)
     assert url(at) == params
@@ -155,12 +155,15 @@ def test_url_round_trip_reproduces_the_view():
     del old["model"]
     assert url(run_app(**old)) == {**old, "model": "v1"}
     assert at.slider(key="sensitivity_sls").value == pytest.approx(0.6)
+    before = {**params, "clip": "95"}  # a link from before "Highlight": its percentile, as a highlight
+    del before["hl"]
+    assert url(run_app(**before)) == params
 
 
 def test_bad_url_values_fall_back_to_defaults_with_a_notice():
     at = run_app(src="btc_2026-09", tf="<script>", clip="1e9", ex="mtgox")
     assert at.selectbox(key="sidebar_tf").value == "5m"
-    assert at.session_state["heatmap_clip"] == 99.0
+    assert at.session_state["heatmap_hl"] == 20.0
     notices = " ".join(w.value for w in at.warning)
     assert "Ignored tf=" in notices and "Ignored clip=" in notices and "Ignored ex=" in notices
     assert "<script>" not in " ".join(m.value for m in at.markdown)

@@ -111,3 +111,16 @@ def test_imbalance_caption_names_the_heavier_side(page):
             assert caption.startswith("Imbalance +") and "(longs heavier)" in caption
         elif usd(longs) < usd(shorts):
             assert caption.startswith("Imbalance -") and "(shorts heavier)" in caption
+
+
+def test_volume_proxy_sample_says_no_open_interest_in_one_box():
+    """The 5 Mar 2024 sample (no open-interest history): one box says so on the page, not three."""
+    at = run_app(src="btc_2024-03-05_crash")
+    boxes = [str(e.value) for e in (*at.info, *at.warning, *at.error)]
+    assert len([b for b in boxes if "open-interest" in b or "open interest" in b]) == 1, boxes
+
+
+def test_downloads_caption_summarises_the_leverage_ladder(page):
+    """The model line under the downloads names the v2 ladder's range and median, not its 24 rungs."""
+    caption = next(c.value for c in page.caption if c.value.startswith("Model: "))
+    assert "leverage 2x-125x, median 10x;" in caption and "%," not in caption.split("; long share")[0]

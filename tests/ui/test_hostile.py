@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from core.constants import SYMBOLS
 from core.data.load import DataServices, load_all_exchanges, load_market, set_default_services
 from core.sensitivity_state import LEGACY_RULES
-from core.viewstate import CHOICES, RANGES, View
+from core.viewstate import CHOICES, LEGACY_VIEW_RULES, RANGES, View
 from tests.load.introspect import core_cache_sizes, st_cache_sizes
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -111,7 +111,8 @@ def test_hostile_link_is_refused_with_safe_notices_and_no_cache_entries(services
     notices = url_notices(at)
     if "sym" in params:  # offline, the coin list is the app's five coins
         assert view.sym in SYMBOLS
-    bad_keys = {k for k in params if k in CHOICES or k in RANGES or k in LEGACY_RULES}  # mix, ls: the model's
+    bad_keys = {k for k in params if k in CHOICES or k in RANGES or k in LEGACY_RULES  # mix, ls: the model's
+                or k in LEGACY_VIEW_RULES}  # clip: the old brightness percentile
     if "sym" in params and params["sym"] not in READ_AS_LISTED:
         bad_keys.add("sym")
     assert {SAFE_EXCERPT.match(n).group(1) for n in notices} == bad_keys, notices

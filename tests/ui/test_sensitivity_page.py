@@ -190,7 +190,9 @@ def test_long_share_one_leaves_no_short_levels():
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     m = metrics(at)
     assert m["Shorts +2%"] == m["Shorts +5%"] == m["Shorts +10%"] == "$0"
-    assert m["Nearest big cluster above"] == "none" and m["Longs' share of USD within ±5%"] == "100%"
+    assert m["Nearest big cluster above"] == "none within +30%" and m["Longs' share of USD within ±5%"] == "100%"
+    above = next(x for x in at.metric if x.label == "Nearest big cluster above")
+    assert above.delta in (None, "") and "none" not in " ".join(x.value for x in at.markdown)  # never "above at none"
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -230,3 +232,24 @@ def test_the_shared_view_keeps_the_page_keys_in_the_link():
     link = url(at)
     assert link["tf"] == "15m" and link["w5"] == "40" and link["sls"] == "0.6"
     assert at.session_state["_view"].tf == "15m" and at.slider(key="sensitivity_w5").value == 40
+
+
+def test_highlight_goes_the_heatmaps_way_and_lives_in_the_link():
+    """The pictures have the heatmap page's "Highlight" (subtle -> strong), not a percentile: moving
+    it right lowers the colour scale's top, and the shared ``hl`` goes into the link."""
+    at = open_page(src=SAMPLE)
+    slider = at.slider(key="heatmap_hl")
+    assert slider.label.startswith("Highlight") and slider.value == 20.0 and (slider.min, slider.max) == (0, 100)
+    subtle = picture(at)[1]
+    slider.set_value(90.0).run()
+    assert not at.exception and url(at)["hl"] == "90"
+    assert picture(at)[1][:2] != subtle[:2]  # both compared pictures redrawn brighter
+    assert "percentile" not in " ".join(m.value for m in [*at.markdown, *at.caption]).lower()
+
+
+def test_an_old_links_brightness_percentile_opens_as_its_highlight():
+    """A link from before "Highlight" (clip=95) opens with the highlight of that percentile; the
+    link then carries hl, not clip."""
+    at = open_page(src=SAMPLE, clip="95")
+    assert at.slider(key="heatmap_hl").value == 41.0
+    assert url(at).get("hl") == "41" and "clip" not in url(at)

@@ -16,7 +16,9 @@ from core.data.bundled import load_bundled
 from core.grid import comparison_axis, comparison_bins, compute_heatmap, describe_change, summary_deltas, with_value
 from core.model import ALL_ENTRY_RULES, CALIBRATED_V2, ENTRY_RULES, ModelParams, PRESETS, preset_params
 from core.model import model_params as whole_model
-from core.charts import difference_raster, shared_rasters, signed_usd, sweep_chart, sweep_frame, value_text
+from core.charts import (cells_of, default_view_range, difference_raster, shared_rasters, signed_usd, sweep_chart,
+                         sweep_frame, value_text)
+from core.grid.bands import highlight_top
 from core.sensitivity_state import (
     CHOICES,
     DECAY_CHOICES,
@@ -228,10 +230,33 @@ def test_comparison_axis_holds_the_window_and_the_sweep_range(sample):
 def test_shared_rasters_use_one_colour_scale(pair):
     """vmax is computed once over both grids: equal USD, equal colour."""
     default, chosen = pair
-    a, b = shared_rasters([default, chosen], clip_pct=99.0)
-    alone = shared_rasters([default], clip_pct=99.0)[0]
+    a, b = shared_rasters([default, chosen])
+    alone = shared_rasters([default])[0]
     assert a.vmax == b.vmax and a.vmax >= alone.vmax * 0.5
     assert a.png != b.png
+
+
+@pytest.mark.parametrize("highlight", [0.0, 20.0, 65.0, 100.0])
+def test_compared_pictures_use_the_heatmap_highlight_over_the_whole_window(pair, highlight):
+    """Highlight means what it means on the heatmap page: the top is ``highlight_top`` of every
+    cell of both windows (at the raster's resolution), whatever price range is shown."""
+    default, chosen = pair
+    cells = np.concatenate([cells_of(hm.long + hm.short, 320, 440).ravel() for hm in (default, chosen)])
+    tops = set()
+    for margin in (0.01, 0.06, 0.25):
+        view = default_view_range(default, margin)
+        a, b = shared_rasters([default, chosen], "both", view, highlight=highlight, max_cols=440, max_rows=320)
+        assert a.vmax == b.vmax == pytest.approx(highlight_top(cells, highlight))
+        diff = difference_raster(chosen, default, "both", view, highlight=highlight, max_cols=440, max_rows=320)
+        tops.add((a.vmax, diff.vmax))
+    assert len(tops) == 1  # zooming never changes what a colour means
+
+
+def test_more_highlight_is_brighter_in_both_comparisons(pair):
+    default, chosen = pair
+    subtle, strong = (shared_rasters([default, chosen], highlight=h)[0].vmax for h in (0.0, 100.0))
+    assert strong < subtle
+    assert difference_raster(chosen, default, highlight=100.0).vmax < difference_raster(chosen, default, highlight=0.0).vmax
 
 
 def test_difference_is_empty_for_identical_maps_and_signed_otherwise(pair):
@@ -257,6 +282,8 @@ def test_sweep_chart_marks_the_current_value():
     data = sweep_frame(frame, SWEEPS["decay"], 5.0, current=12.0)
     assert data["current"].sum() == 4 and data.loc[data["current"], "x"].eq(12.0).all()
     assert set(data["x_txt"]) == {"off", "1 h", "12 h"}
+    gone = data[(data["line"] == "Nearest big cluster above") & (data["x_txt"] == "1 h")]
+    assert gone["y_txt"].tolist() == ["no big cluster on the map"]  # the tooltip never reads "none"
     spec = sweep_chart(frame, SWEEPS["decay"], None, 5.0).to_dict()
     assert len(spec["hconcat"]) == 2
     assert value_text(0.35, "share") == "35%" and value_text(0.005, "rate") == "0.50%"

@@ -9,7 +9,7 @@ from core.viewstate import CHOICES, RANGES, View, parse_view
 
 
 def test_round_trip_of_a_non_default_view():
-    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", clip=95.5, zoom=3.0)
+    view = View(src="btc_2026-02_crash", ex="bybit", sym="ETH/USDT:USDT", tf="1h", lb="7d", side="short", hl=65.5, zoom=3.0)
     parsed, notices = parse_view(view.to_params())
     assert parsed == view and notices == ()
 
@@ -24,6 +24,16 @@ def test_bad_values_fall_back_with_notices_that_do_not_echo_markup():
     assert view == View()
     assert len(notices) == 5
     assert all(len(n) < 200 for n in notices)
+
+
+def test_an_old_links_clip_percentile_becomes_its_highlight():
+    """Links from before "Highlight" keep their look: clip (the scale's top percentile) -> hl."""
+    assert parse_view({"clip": ["95"]}) == (View(hl=41.0), ())
+    assert parse_view({"clip": ["99"]})[0].hl == 18.0 and parse_view({"clip": ["60"]})[0].hl == 100.0
+    assert parse_view({"clip": ["95"], "hl": ["70"]}) == (View(hl=70.0), ())  # the link's own hl wins
+    view, notices = parse_view({"clip": ["1e400"]})
+    assert view == View() and len(notices) == 1 and notices[0].startswith("Ignored clip=")
+    assert "clip" not in View(hl=41.0).to_params()
 
 
 def test_repeated_keys_last_one_counts():

@@ -30,6 +30,7 @@ from core.accuracy import SCORE_METHOD, Score
 from core.viewstate import MAX_CANDLES, UPLOAD
 from ui import cache
 from ui.charts import show
+from ui.controls import highlight_slider
 from ui.context import page_context
 from ui.data import UPLOADED
 from ui.state import KEYS, VIEW
@@ -193,9 +194,10 @@ def realized_section() -> dict | None:
 def overlay_chart(hm, realized: pd.DataFrame, view) -> None:
     """The model's heatmap with the realized liquidations on top, then per-candle bars."""
     price_range = default_view_range(hm, margin=view.zoom / 100)
-    raster = render_raster(hm, "both", view.clip, price_range)
+    highlight = highlight_slider(st.columns([1, 2])[0])
+    raster = render_raster(hm, "both", price_range, highlight=highlight)
     x_scale, y_scale = raster_scales(raster)
-    chart = alt.layer(heatmap_chart(hm, "both", view.clip, price_range, raster=raster),
+    chart = alt.layer(heatmap_chart(hm, "both", price_range, raster=raster),
                       realized_layer(realized, x_scale, y_scale))
     show(chart, key="accuracy_overlay", width="content")
     shown = realized_points(realized, (raster.x0, raster.x1), (raster.y0, raster.y1))

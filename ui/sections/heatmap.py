@@ -132,7 +132,7 @@ def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
     st.table(table.set_index("Price band"))
 
 
-def downloads(ctx: PageContext, hm: Heatmap, grid: DisplayGrid, levels: pd.DataFrame, params: ModelParams,
+def downloads(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, params: ModelParams,
               price_range: tuple[float, float]) -> None:
     """Key levels and the grid as CSV (both per display band) and the model used. The picture's
     PNG is the component's own "Download PNG" button: it draws what the user sees."""

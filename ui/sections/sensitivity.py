@@ -28,6 +28,7 @@ from core.charts import (
 from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
 from ui.cache import sweep_metrics
 from ui.charts import show, show_in
+from ui.controls import highlight_slider
 from ui.data import Loaded, exchange_label
 from ui.state import MODEL
 
@@ -40,7 +41,8 @@ HOW_TO_READ = f"""
   spread over each candle's range, 10% of open interest turning over per hour, fitted to real liquidations
   (see "Where these assumptions come from" in the sidebar). **Your assumptions** is the same market under the
   settings in the sidebar; pick "Reference v1" there to compare MODEL.md's model with it.
-- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**.
+- Brighter = more USD would be liquidated at that price. Both heatmaps use **one colour scale**;
+  **Highlight** (shared with the heatmap page) lowers its top, so more of both maps reaches full brightness.
 - **What changed**: magenta where your assumptions put *more* liquidations than the default model, green where
   they put *fewer*; dark means no change.
 - **Liquidation map now**: coloured bars are yours (longs blue, below the price; shorts orange, above it);
@@ -50,8 +52,9 @@ HOW_TO_READ = f"""
 """
 
 
-def metrics(deltas: pd.DataFrame) -> None:
-    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default."""
+def metrics(deltas: pd.DataFrame, reach: dict[str, float]) -> None:
+    """Near-price USD and the nearest big clusters under your assumptions, with the change vs default
+    (``reach``: how far the map goes above and below the price, ``core.grid.map_reach_pct``)."""
     for col, pct in zip(st.columns(3), ("2", "5", "10")):
         with col.container(border=True):
             a, b = st.columns(2)
@@ -68,13 +71,13 @@ def metrics(deltas: pd.DataFrame) -> None:
     c1, c2, c3 = st.columns(3)
     for box, side in ((c1, "above"), (c2, "below")):
         row = deltas.loc[f"cluster_{side}_pct"]
-        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else "none"
+        value = f"{row['b']:.2f}%" if pd.notna(row["b"]) else f"none within {_reach(side, reach)}"
         change = f"{round(row['delta'], 2) + 0.0:+.2f} pts" if pd.notna(row["delta"]) else None  # no "-0.00"
         change = "no change" if change == "+0.00 pts" else change
         box.metric(f"Nearest big cluster {side}", value, change, delta_color="off", border=True,
                    delta_arrow="off" if change == "no change" else "auto",
                    help=f"Distance from the price to the nearest of the 10 biggest clusters {side} it "
-                        f"(default model: {row['a']:.2f}%)." if pd.notna(row["a"]) else None)
+                        f"(default model: {_distance(row['a'], side, reach)}).")
     imb = deltas.loc["imbalance_5pct"]
     points = round(imb["delta"] * 50) + 0
     c3.metric("Longs' share of USD within ±5%", f"{(1 + imb['b']) / 2:.0%}", f"{points:+d} pts" if points else "no change",
@@ -82,14 +85,27 @@ def metrics(deltas: pd.DataFrame) -> None:
               help="Above 50%: a fall would liquidate more than a rise.")
 
 
+def _reach(side: str, reach: dict[str, float]) -> str:
+    """How far the map goes on a side: "+30%" above, "−30%" below."""
+    return f"{'+' if side == 'above' else '−'}{reach[side]:.0f}%"
+
+
+def _distance(pct: float, side: str, reach: dict[str, float]) -> str:
+    """A nearest-cluster distance in words: "3.42%", or "no big cluster above within +30%"."""
+    return f"{pct:.2f}%" if pd.notna(pct) else f"no big cluster {side} within {_reach(side, reach)}"
+
+
 def _differs(a: Heatmap, b: Heatmap) -> bool:
     """True when two maps on one price axis differ by a dollar or more in some band."""
     return any(float(np.max(np.abs(x - y), initial=0.0)) >= 1.0 for x, y in ((a.long, b.long), (a.short, b.short)))
 
 
-def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float], clip: float) -> None:
-    """Default and chosen heatmaps on one colour scale; the difference; the liquidation maps now."""
-    rasters = shared_rasters([default_hm, chosen_hm], "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float]) -> None:
+    """The shared Highlight; default and chosen heatmaps on one colour scale; the difference; the
+    liquidation maps now."""
+    highlight = highlight_slider(st.columns([1, 2])[0])
+    rasters = shared_rasters([default_hm, chosen_hm], "both", price_range, highlight=highlight,
+                             max_cols=CHART_W, max_rows=CHART_H)
     cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
     left, right = st.columns(2)
     for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], DEFAULT_TITLE),
@@ -98,7 +114,8 @@ def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, 
         show_in(col, compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
     show(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
     left, right = st.columns(2)
-    diff = difference_raster(chosen_hm, default_hm, "both", clip, price_range, max_cols=CHART_W, max_rows=CHART_H)
+    diff = difference_raster(chosen_hm, default_hm, "both", price_range, highlight=highlight,
+                             max_cols=CHART_W, max_rows=CHART_H)
     left.markdown("##### What changed: yours minus default")
     show_in(left, difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
                       width="stretch")

@@ -112,6 +112,19 @@ def test_a_book_reaching_the_band_is_summed_as_is():
     assert depth.usd == depth.seen_usd == pytest.approx((in_bids + in_asks) / 2)
 
 
+def test_a_thin_book_is_extrapolated_at_most_max_depth_scale():
+    """Item 4: a side that reaches a sliver of the band is scaled up by band / reach, but never more
+    than MAX_DEPTH_SCALE; the note then says the depth is a lower bound."""
+    from core.data.depth import MAX_DEPTH_SCALE, book_depth
+
+    session = pool_for(fakes_at(NOW)).get("okx")
+    thin = {"bids": [[99.99, 1.0], [99.98, 1.0]], "asks": [[100.01, 1.0], [100.55, 1.0]]}  # mid 100: 2% / 55%
+    depth = book_depth(thin, 1.0, 0.01, session)
+    bid, ask = 99.99 + 99.98, 100.01 + 100.55
+    assert depth.usd == pytest.approx((bid * MAX_DEPTH_SCALE + ask / ((100.55 - 100.0) / 1.0)) / 2)
+    assert "at most 20x" in depth.note and depth.seen_usd == pytest.approx((bid + ask) / 2)
+
+
 # ------------------------------------------------------------------------------------------------ 9 smaller
 
 

@@ -26,6 +26,7 @@ from fixtures.fake_exchanges import (
     replying,
 )
 
+from core.data.depth import MAX_DEPTH_SCALE
 from core.data.errors import DataUnavailable
 from core.data.live import (
     LIMITS,
@@ -359,8 +360,14 @@ def test_order_book_depth_from_recorded_books(exchange):
     ask_reach = min(1.0, (asks[:, 0].max() - mid) / (0.01 * mid))
     bid_usd = bids[bids[:, 0] >= mid * 0.99].prod(axis=1).sum() * size
     ask_usd = asks[asks[:, 0] <= mid * 1.01].prod(axis=1).sum() * size
+    # ... by at most MAX_DEPTH_SCALE: OKX's two recorded levels (0.03% of the band) would otherwise
+    # be scaled about 2,900x
+    floor = 1.0 / MAX_DEPTH_SCALE
     assert depth.reach == pytest.approx(min(bid_reach, ask_reach))
-    assert depth.usd == pytest.approx((bid_usd / bid_reach + ask_usd / ask_reach) / 2, rel=1e-9)
+    assert depth.usd == pytest.approx((bid_usd / max(bid_reach, floor) + ask_usd / max(ask_reach, floor)) / 2, rel=1e-9)
+    assert depth.usd <= depth.seen_usd * MAX_DEPTH_SCALE * (1 + 1e-12)
     assert fetch_depth_usd(exchange, "BTC/USDT:USDT", pool=pool_for(fakes_at(NOW))) == pytest.approx(depth.usd)
     if depth.reach < 1.0:
-        assert depth.usd > depth.seen_usd and "extrapolated" in depth.note
+        assert depth.usd > depth.seen_usd and "extrapolate" in depth.note
+    if depth.reach < floor:
+        assert "at most 20x" in depth.note and "may be larger" in depth.note

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data.files import KLINES_COLUMNS, METRICS_COLUMNS, FileImportError, load_files
+from core.data.files import KLINES_COLUMNS, METRICS_COLUMNS, FileImportError, count_gaps, epoch_ms, load_files
 from core.data.market import resample_candles
 from tests.conftest import shared_path
 
@@ -318,3 +318,14 @@ def test_valid_klines_round_trip(closes, header, micro, start_minute):
     assert market.candles.index.asi8.tolist() == (opens * 1_000_000).tolist()
     assert market.candles["close"].tolist() == closes
     assert market.candles["open"].tolist() == [closes[0], *closes[:-1]]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_times_read_the_same_in_every_pandas_unit(unit):
+    """pandas keeps an index's unit (``to_datetime(unit="ms")`` is datetime64[us] in pandas 3): the
+    open times in ms and the gaps between candles do not depend on it."""
+    opens = np.array([0, 60, 120, 300, 360, 600]) * 1000 + 1_700_000_000_000  # 1m candles, two gaps
+    index = pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True)).as_unit(unit)
+    assert np.array_equal(epoch_ms(index), opens.astype("float64"))
+    assert count_gaps(index, pd.Timedelta(minutes=1)) == 2
+    assert count_gaps(index, pd.Timedelta(minutes=1).as_unit("s")) == 2

@@ -18,7 +18,10 @@ from core.grid.bands import (
     display_edges,
     display_grid,
     grid_table,
+    highlight_for_percentile,
     highlight_percentile,
+    highlight_top,
+    highlight_tops,
     rebin,
 )
 from core.grid.types import Heatmap
@@ -152,6 +155,39 @@ def test_colour_top_ignores_zoom_and_goes_the_intuitive_way(sample):
     assert colour_tops(grid, "long")[0] == grid.long.max()
     with pytest.raises(ValueError):
         colour_tops(grid, "sideways")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 50), st.lists(st.floats(0, 100), min_size=1, max_size=6))
+def test_highlight_tops_are_the_one_mapping_for_any_cells(seed, highlights):
+    """Any array of cells (the canvas's grid or an Altair page's raster): the top at highlight h is
+    the ``highlight_percentile(h)`` percentile of its positive cells, and never rises with h."""
+    rng = np.random.default_rng(seed)
+    cells = rng.gamma(0.5, 1e5, (30, 20)) * (rng.random((30, 20)) < 0.6) - (rng.random((30, 20)) < 0.1)
+    positive = cells[cells > 0]
+    tops = highlight_tops(cells, highlights)
+    for h, top in zip(highlights, tops):
+        assert top == pytest.approx(np.percentile(positive, highlight_percentile(h)))
+        assert highlight_top(cells, h) == top
+    ordered = highlight_tops(cells, sorted(highlights))
+    assert np.all(np.diff(ordered) <= 1e-9 * ordered.max())
+    assert np.all(highlight_tops(np.zeros((3, 4)), highlights) == 1.0)
+
+
+def test_colour_tops_are_highlight_tops_of_the_side(sample):
+    grid = display_grid(sample)
+    assert np.array_equal(colour_tops(grid, "short"), highlight_tops(grid.short, range(101)))
+
+
+@given(st.integers(0, 100))
+def test_old_clip_percentile_maps_back_to_its_highlight(h):
+    """A link's old ``clip`` percentile becomes the highlight that gives that percentile."""
+    assert highlight_for_percentile(highlight_percentile(h)) == h
+
+
+def test_old_clip_below_the_highlight_range_is_the_strongest():
+    assert highlight_for_percentile(99.0) == 18 and highlight_for_percentile(50.0) == 100
+    assert highlight_for_percentile(100.0) == 0
 
 
 def test_empty_grid_has_a_unit_scale():

@@ -110,3 +110,36 @@ def test_heatmap_page_sweeps_and_reading_share_one_imbalance():
     assert plain_reading(profile, key_levels(profile)).startswith("Longs crowded below")
     shorts = _one_candle(long_below=100.0, short_above=300.0).profile()
     assert nearby_table(shorts)["imbalance"].iloc[-1] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize("sides", [("short",), ("long",), ()])
+def test_balanced_reading_with_a_side_without_a_cluster_reads_as_sentences(sides):
+    """A balanced map whose big cluster on one side (or both) lies beyond ±5%: the reading names
+    the side it has, says which side has none nearby, and ends as a sentence (no "at none")."""
+    profile = _one_candle(long_below=100.0, short_above=100.0).profile()
+    rows = {"short": (101.0, "short", 50.0, 1.0), "long": (99.0, "long", 50.0, -1.0)}
+    levels = pd.DataFrame([rows[s] for s in sides], columns=["price", "side", "usd", "distance_pct"])
+    text = plain_reading(profile, levels)
+    assert text.startswith("Balanced:") and text.endswith(".") and "none" not in text and ".." not in text
+    if not sides:
+        assert text.endswith("No big cluster within ±5% on either side.")
+    for side in sides:
+        assert f"iggest {side} cluster at" in text
+        assert f"o big {'long' if side == 'short' else 'short'} cluster within ±5%" in text
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_aggregate_is_the_same_whatever_the_time_unit_of_a_market(unit):
+    """pandas keeps an index's unit (s, ms, us, ns: a file read with unit="ms" is datetime64[us] in
+    pandas 3): markets on different units aggregate exactly as on nanoseconds."""
+    from dataclasses import replace
+
+    market = load_bundled("btc_2026-02_crash", "1h")
+    index = market.candles.index.as_unit(unit)
+    other = replace(market, candles=market.candles.set_axis(index), open_interest=market.open_interest.set_axis(index))
+    reference = compute_aggregate([market, market], ModelParams(), price_bins=60)
+    for pair in ([other, market], [market, other]):
+        got = compute_aggregate(pair, ModelParams(), price_bins=60)
+        assert got.times.equals(reference.times)
+        for name in ("long", "short", "liquidated_long", "liquidated_short", "volume", "close"):
+            assert np.allclose(getattr(got, name), getattr(reference, name)), name
