@@ -149,10 +149,10 @@ def editor_key(expanded: bool) -> str:
 def editor(market: MarketData, expanded: bool) -> None:
     """The sidebar block on every page: the assumptions' name, and every control in an expander.
 
-    The controls are drawn only while their box is open (opening it reruns the page): a dozen
-    sliders the browser would build, hidden, on every page otherwise (about 40% of a fresh heatmap
-    page's browser work before the picture, issue 15). Closed, their values stay in ``MODEL``
-    (``bind`` puts back what Streamlit dropped), so the map and the link keep every assumption."""
+    The controls are drawn only while their box is open (opening it reruns the page): otherwise the
+    browser builds a dozen hidden sliders on every page before the picture (issue 15; each slider
+    measures its layout as it mounts). Closed, their values stay in ``MODEL`` (``bind`` puts back
+    what Streamlit dropped), so the map and the link keep every assumption."""
     chosen = bind()
     st.markdown("### Model")
     st.radio("Model", tuple(MODEL_LABELS), key=MODEL.widget_keys["model"], format_func=MODEL_LABELS.get,
