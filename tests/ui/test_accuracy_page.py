@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core.data.market import MarketData
 from tests.conftest import shared_path
 from tests.charts.test_accuracy_charts import force_orders
+from ui.sections.assumptions import editor_key
 
 TIMEOUT = 60
 REPO = Path(__file__).resolve().parents[2]
@@ -246,10 +247,12 @@ def test_per_candle_file_is_scored_charted_and_fitted():
     model = at.session_state["_sensitivity"]  # the shared assumptions (ui.state.MODEL) every page reads
     assert model.model == "v2" and f"**{model.lmed:.3g}x**" in fitted and f"**{model.lsig:.2g}**" in fitted
     assert f"**{model.turn:.1%} per hour**" in fitted and f"**{model.same:.0%}**" in fitted
-    assert at.slider(key="sensitivity_lmed").value == model.lmed
     assert any("now the model's assumptions" in s.value for s in at.success)
     query = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
     assert float(query.get("lmed", "10")) == model.lmed and float(query.get("turn", "0.1")) == model.turn
+    at.session_state[editor_key(expanded=False)] = True  # the sidebar's controls are drawn while open
+    at.run()
+    assert at.slider(key="sensitivity_lmed").value == model.lmed
 
 
 def test_a_wrong_per_candle_file_shows_a_plain_error():

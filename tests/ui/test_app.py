@@ -10,15 +10,20 @@ from streamlit.testing.v1 import AppTest
 
 from core.charts.canvas import decode_payload
 from core.model import CALIBRATED_V2, ModelParams, model_params
+from ui.sections.assumptions import editor_key
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
-def run_app(**params) -> AppTest:
+def run_app(editor: bool = False, **params) -> AppTest:
+    """The app on the link ``params``; ``editor``: with the sidebar's "Edit the assumptions" box open
+    (its controls are drawn only while it is open)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
+    if editor:
+        at.session_state[editor_key(expanded=False)] = True
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -80,7 +85,7 @@ def test_side_and_highlight_from_the_link_seed_the_picture_and_stay_in_it():
 def test_the_default_model_is_the_calibrated_v2_and_v1_is_one_click_away():
     """The app starts on Calibrated (v2); the picker switches to reference v1 exactly (ModelParams()),
     and the link says model=v1."""
-    at = run_app(src="btc_2026-09")
+    at = run_app(src="btc_2026-09", editor=True)
     assert "model: Calibrated (v2)" in texts(at) and "model" not in url(at)
     assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2)
     assert at.radio(key="sensitivity_model").value == "v2" and at.slider(key="sensitivity_lmed").value == 10.0
@@ -102,7 +107,7 @@ def test_a_link_with_model_v1_opens_reference_v1():
 
 
 def test_editing_v2_says_edited_and_lands_in_the_link():
-    at = run_app(src="btc_2026-09")
+    at = run_app(src="btc_2026-09", editor=True)
     at.slider(key="sensitivity_turn").set_value(0.3).run()
     assert not at.exception
     assert "model: Calibrated (v2), edited" in texts(at)
@@ -110,9 +115,37 @@ def test_editing_v2_says_edited_and_lands_in_the_link():
     assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2, turnover_per_hour=0.3)
 
 
+def test_the_assumptions_stay_while_their_box_is_closed():
+    """Closed, the "Edit the assumptions" box draws none of its controls (the browser does not build
+    a dozen hidden sliders on every page), yet an edited assumption still draws the map and stays in
+    the link; opened again, its slider shows the edited value."""
+    at = run_app(src="btc_2026-09", editor=True)
+    at.slider(key="sensitivity_turn").set_value(0.3).run()
+    edited = at.metric[0].value
+    at.session_state[editor_key(expanded=False)] = False
+    at.run()
+    assert not at.exception
+    assert [s.key for s in at.slider if s.key and s.key.startswith("sensitivity_")] == []
+    for _ in range(2):  # and on the next run, after Streamlit dropped the undrawn widgets' values
+        assert at.session_state["_sensitivity"].to_model() == model_params(CALIBRATED_V2, turnover_per_hour=0.3)
+        assert url(at)["turn"] == "0.3" and "model: Calibrated (v2), edited" in texts(at)
+        assert at.metric[0].value == edited
+        at.run()
+    at.session_state[editor_key(expanded=False)] = True
+    at.run()
+    assert at.slider(key="sensitivity_turn").value == pytest.approx(0.3)
+
+
+def test_a_fresh_page_draws_no_assumption_controls():
+    """The box starts closed on the heatmap page: none of its controls are sent to the browser."""
+    at = run_app(src="btc_2026-09")
+    assert [s.key for s in at.slider if s.key and s.key.startswith("sensitivity_")] == []
+    assert "model: Calibrated (v2)" in texts(at)
+
+
 def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
     """The sidebar's assumptions (one set for every page) redraw the map; the page names them."""
-    at = run_app(src="btc_2026-09", model="v1")
+    at = run_app(src="btc_2026-09", model="v1", editor=True)
     longs_2pct = at.metric[0].value
     assert "model: Reference v1" in texts(at)
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
@@ -125,7 +158,7 @@ def test_the_shared_assumptions_draw_the_heatmap_and_land_in_the_link():
 
 
 def test_an_older_link_with_the_heatmap_mix_and_long_share_still_opens_them():
-    at = run_app(src="btc_2026-09", mix="high", ls="0.8")
+    at = run_app(src="btc_2026-09", mix="high", ls="0.8", editor=True)
     assert at.radio(key="sensitivity_model").value == "v1"  # written before v2: still reference v1's family
     assert at.selectbox(key="sensitivity_preset").value == "custom"
     assert at.slider(key="sensitivity_w100").value == 30 and at.slider(key="sensitivity_sls").value == 0.8
@@ -148,7 +181,7 @@ def test_sidebar_controls_reload_the_market_and_land_in_the_link():
 def test_url_round_trip_reproduces_the_view():
     params = {"src": "btc_2026-09", "tf": "1h", "lb": "24h", "side": "long", "hl": "41", "zoom": "4",
               "model": "v2", "sls": "0.6"}
-    at = run_app(**params)
+    at = run_app(**params, editor=True)
     assert url(at) == params
     assert picture(at)[0]["side"] == "long"
     old = {**params, "model": None}  # a link from before v2: opens on v1, and now says so

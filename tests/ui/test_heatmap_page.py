@@ -13,7 +13,7 @@ from core.sensitivity_state import SensitivityState
 from core.viewstate import View
 from tests.ui.test_app import picture, run_app
 from ui.cache import memory_span
-from ui.sections.heatmap import reported_view
+from ui.sections.heatmap import HOW_TO_READ, HOW_TO_READ_KEY, reported_view
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,16 @@ def test_market_data_chart_is_drawn_on_request(page):
     assert not page.get("vega_lite_chart")
     page.toggle(key="heatmap_market_data").set_value(True).run()
     assert not page.exception and len(page.get("vega_lite_chart")) == 1
+
+
+def test_how_to_read_is_written_when_its_box_is_opened():
+    """Closed (as a page opens), the "How to read this" box sends no text; opened, it reads the guide."""
+    guide = HOW_TO_READ.strip().splitlines()[0]
+    at = run_app(src="btc_2026-09")
+    assert not any(guide in m.value for m in at.markdown)
+    at.session_state[HOW_TO_READ_KEY] = True
+    at.run()
+    assert not at.exception and any(guide in m.value for m in at.markdown)
 
 
 def test_an_unchanged_grid_is_resent_byte_for_byte():

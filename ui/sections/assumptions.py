@@ -140,8 +140,19 @@ def controls(market: MarketData, chosen: SensitivityState) -> None:
                              format_func=lambda h: value_text(h, "hours"))
 
 
+def editor_key(expanded: bool) -> str:
+    """Session key of the "Edit the assumptions" box's open state: one for the pages where it starts
+    closed, one for the sensitivity page where it starts open (so each keeps its own default)."""
+    return "sensitivity_editor_open" if expanded else "sidebar_editor_open"
+
+
 def editor(market: MarketData, expanded: bool) -> None:
-    """The sidebar block on every page: the assumptions' name, and every control in an expander."""
+    """The sidebar block on every page: the assumptions' name, and every control in an expander.
+
+    The controls are drawn only while their box is open (opening it reruns the page): otherwise the
+    browser builds a dozen hidden sliders on every page before the picture (issue 15; each slider
+    measures its layout as it mounts). Closed, their values stay in ``MODEL`` (``bind`` puts back
+    what Streamlit dropped), so the map and the link keep every assumption."""
     chosen = bind()
     st.markdown("### Model")
     st.radio("Model", tuple(MODEL_LABELS), key=MODEL.widget_keys["model"], format_func=MODEL_LABELS.get,
@@ -149,5 +160,8 @@ def editor(market: MarketData, expanded: bool) -> None:
     with st.expander("Where these assumptions come from", icon=":material/info:"):
         st.caption(PRESET_PROVENANCE[chosen.preset])
     st.caption(f"**{model_label(chosen)}**: used by every page.")
-    with st.expander("Edit the assumptions", expanded=expanded, icon=":material/tune:"):
-        controls(market, chosen)
+    box = st.expander("Edit the assumptions", expanded=expanded, icon=":material/tune:", key=editor_key(expanded),
+                      on_change="rerun")
+    if box.open:
+        with box:
+            controls(market, chosen)

@@ -24,6 +24,7 @@ from ui.state import VIEW
 # Width of the data view in the expander (the picture itself fits its container).
 MARKET_WIDTH = 810
 PICTURE_KEY = "heatmap_picture"
+HOW_TO_READ_KEY = "heatmap_how_to_read"  # session key: the "How to read this" box is open
 _SENT = "_heatmap_sent"  # session key: (identity of the grid, the bytes sent for it)
 HOW_TO_READ = """
 - **Bright bands** are prices where the model estimates many leveraged positions would be force-closed.
@@ -149,7 +150,8 @@ def downloads(ctx: PageContext, grid: DisplayGrid, levels: pd.DataFrame, params:
 
 def market_data(ctx: PageContext) -> None:
     """Price and open interest of the window (drawn on request: the chart library is not needed
-    to read the heatmap, so the page does not load it up front), and how to read the page."""
+    to read the heatmap, so the page does not load it up front), and how to read the page (written
+    when its box is opened)."""
     market = ctx.market
     if market.window_start is not None:  # draw the window, not the model's memory before it
         market = market.window(start=market.window_start)
@@ -157,5 +159,8 @@ def market_data(ctx: PageContext) -> None:
         show(market_chart(market, width=MARKET_WIDTH), width="content")
     st.caption(f"{len(market.candles):,} candles; open interest known for {market.open_interest.notna().mean():.0%} "
                "of them. " + (market.provenance or ""))
-    with st.expander("How to read this"):
-        st.markdown(HOW_TO_READ)
+    # Its text is built only while the box is open (opening it reruns the page): a long list the
+    # browser would otherwise render, hidden, on every fresh page before the picture (issue 15).
+    how = st.expander("How to read this", key=HOW_TO_READ_KEY, on_change="rerun")
+    if how.open:
+        how.markdown(HOW_TO_READ)
