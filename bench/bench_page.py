@@ -86,15 +86,18 @@ def bench_page(browser) -> None:
 def bench_rerun() -> None:
     from streamlit.testing.v1 import AppTest
 
+    from ui.sections.assumptions import editor_key
+    from ui.state import KEYS, MODEL
+
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.query_params["src"] = "btc_2026-09"
+    at.session_state[editor_key(expanded=False)] = True  # the sidebar's assumption controls drawn
     at.run()
+    # Side, highlight and zoom restyle in the browser (no rerun: bench/bench_ux.py); these rerun the page.
     moves = {
-        "brightness": lambda v: at.slider(key="heatmap_clip").set_value(90.0 + v % 9),
-        "side": lambda v: at.radio(key="heatmap_side").set_value(("long", "short", "both")[v % 3]),
+        "timeframe": lambda v: at.selectbox(key=KEYS["tf"]).set_value(("15m", "1h", "5m")[v % 3]),
         "long share": lambda v: at.slider(key="sensitivity_sls").set_value(0.3 + 0.05 * (v % 8)),
-        "leverage preset": lambda v: at.selectbox(key="sensitivity_preset").set_value(
-            ("Conservative (low leverage)", "Degen (high leverage)", "Default")[v % 3]),
+        "model v1/v2": lambda v: at.radio(key=MODEL.widget_keys["model"]).set_value(("v1", "v2")[v % 2]),
     }
     print("3. Control change, server-side rerun of the heatmap page (AppTest, median of 7)")
     for name, move in moves.items():
