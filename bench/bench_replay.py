@@ -138,7 +138,7 @@ def one_run(browser, url: str) -> dict[str, float]:
     try:
         page.goto(url + LINK)
         # The replay's own time slider (the sidebar has sliders too, ready earlier).
-        page.wait_for_selector("[data-testid='stMain'] [data-testid='stSliderThumbValue']", timeout=120_000)
+        page.wait_for_selector(".st-key-replay_time [data-testid='stSliderThumbValue']", timeout=120_000)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
         page.evaluate(WATCH)
         page.get_by_role("button", name="Play", exact=True).click()

@@ -88,7 +88,7 @@ def play(url: str, seconds: float) -> tuple[float, float]:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.goto(url + LINK)
-        page.wait_for_selector("[data-testid='stMain'] [data-testid='stSliderThumbValue']", timeout=120_000)
+        page.wait_for_selector(".st-key-replay_time [data-testid='stSliderThumbValue']", timeout=120_000)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
         page.get_by_role("button", name="Play", exact=True).click()
         page.get_by_role("button", name="Pause").wait_for(timeout=60_000)

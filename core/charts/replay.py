@@ -16,8 +16,8 @@ from core.charts.replay_frames import ReplayLayout, span_words
 LEFT_AXIS = 70  # fixed y-axis width (px) so the stacked panels share one time axis
 # Compact panels under the heatmap, so that at 1440x900 the Play button, the heatmap and both panels
 # are on screen together (tests/browser/test_replay_browser.py checks it).
-FLOWS_HEIGHT = 56
-VOLUME_HEIGHT = 36
+FLOWS_HEIGHT = 50
+VOLUME_HEIGHT = 32
 
 
 def _x(layout: ReplayLayout, field: str = "t0", axis: bool | None = None) -> alt.X:
@@ -99,7 +99,7 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=list(layout.price_range), nice=False, zero=False)
     colour = _side_colour()
     bars = alt.Chart(alt.NamedData("map_bars")).mark_rect().encode(
-        x=alt.X("usd:Q", title="USD per band · dashed: cumulative (top)", scale=alt.Scale(domain=[0, layout.map_top]),
+        x=alt.X("usd:Q", title="USD per band", scale=alt.Scale(domain=[0, layout.map_top]),
                 axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=3, labelExpr=DOLLAR_LABEL)),
         x2=alt.datum(0),
         y=alt.Y("p0:Q", scale=y, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT)),
@@ -120,7 +120,9 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     )
     return alt.layer(bars, cum, rule, label).resolve_scale(x="independent").properties(
         width=layout.map_width, height=layout.height,
-        title=alt.TitleParams("Liquidation map now (orange: shorts · blue: longs)", anchor="start", fontSize=12),
+        title=alt.TitleParams("Liquidation map now", anchor="start", fontSize=12,
+                              subtitle=["orange: shorts · blue: longs", "dashed: cumulative (top axis)"],
+                              subtitleColor="#aaa", subtitleFontSize=11),
     )
 
 
