@@ -22,12 +22,15 @@ epoch milliseconds (UTC scales throughout).
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
-from core.charts.colours import ember_rgba
+from core.charts.colours import ember_lut, ember_rgba
 from core.charts.heatmap import profile_frame
 from core.charts.raster import Raster, block_mean, group_edges, raster_of, side_grid, visible_rows
 from core.constants import candle_length
@@ -313,14 +316,32 @@ def replay_layout(
     )
 
 
+def ember_indexed_png(cells: np.ndarray, vmax: float) -> bytes:
+    """``cells`` (row 0 = lowest band) as a palette PNG of the ember map over [0, ``vmax``]: index 0
+    is transparent (empty cells), 1..255 the map's own 256-step table (its lowest step shown as the
+    next one). Several times smaller than the RGBA PNG of ``ember_rgba``, for an image that is sent
+    with every replay frame."""
+    level = np.clip(cells / max(vmax, 1e-12), 0.0, 1.0)
+    index = np.where(cells > 0, np.clip(np.round(level * 255), 1, 255), 0).astype(np.uint8)
+    image = Image.fromarray(np.ascontiguousarray(index[::-1]), mode="P")
+    image.putpalette(ember_lut(256).astype(np.uint8).ravel().tolist())
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", transparency=0, optimize=True)
+    return buf.getvalue()
+
+
 def replay_backdrop(hm: Heatmap, layout: ReplayLayout) -> dict[str, pd.DataFrame]:
     """The datasets drawn once per replay (``BACKDROP``): the whole window's heatmap image on the
-    layout's fixed colour scale (at most ``BACKDROP_COLS`` columns) and its price path (each point a
-    candle's close, at its close time). The template's mask hides what lies after the replay time."""
-    raster = replay_raster(hm, len(hm.times) - 1, layout.vmax, layout.price_range, max_cols=BACKDROP_COLS)
+    layout's fixed colour scale (at most ``BACKDROP_COLS`` columns, a palette PNG) and its price path
+    (each point a candle's close, at its close time). The template's mask hides what lies after the
+    replay time."""
+    rows = visible_rows(hm, layout.price_range)
+    grid = side_grid(hm, "both")[rows]
+    cells = block_mean(grid, group_edges(grid.shape[0], REPLAY_MAX_ROWS), group_edges(grid.shape[1], BACKDROP_COLS))
+    url = "data:image/png;base64," + base64.b64encode(ember_indexed_png(cells, layout.vmax)).decode("ascii")
     step = candle_length(hm.timeframe, hm.times)
-    image = pd.DataFrame({"url": [raster.data_url], "t0": _ms(hm.times[:1]), "t1": _ms(hm.times[-1:] + step),
-                          "p0": [raster.y0], "p1": [raster.y1]})
+    image = pd.DataFrame({"url": [url], "t0": _ms(hm.times[:1]), "t1": _ms(hm.times[-1:] + step),
+                          "p0": [float(hm.price_edges[rows.start])], "p1": [float(hm.price_edges[rows.stop])]})
     idx = group_edges(len(hm.times), PATH_POINTS)[1:] - 1
     path = pd.DataFrame({"time": _ms(hm.times[idx] + step), "close": hm.close[idx]})
     return {"image": image, "path": path}

@@ -313,3 +313,21 @@ def test_typical_open_interest_sums_each_markets_median():
     assert typical_open_interest([a, b]) == pytest.approx(6e9)
     assert math.isnan(typical_open_interest([pd.Series([np.nan, np.nan])]))
     assert math.isnan(typical_open_interest([]))
+
+
+def test_the_backdrops_palette_png_is_the_ember_picture():
+    """The backdrop's palette PNG shows the same colours as the RGBA raster (empty cells transparent;
+    the map's lowest step drawn as the next), and the top of the scale saturates."""
+    from core.charts.colours import ember_rgba
+    from core.charts.replay_frames import ember_indexed_png
+
+    rng = np.random.default_rng(3)
+    cells = rng.uniform(0, 2e6, (40, 70)) * (rng.uniform(size=(40, 70)) > 0.3)
+    got = decode(ember_indexed_png(cells, 1.5e6))[::-1]  # row 0 = lowest band, as the cells
+    want = ember_rgba(cells, 1.5e6)
+    assert got.shape == want.shape
+    assert np.array_equal(got[..., 3], want[..., 3])
+    lit = want[..., 3] > 0
+    diff = np.abs(got[..., :3].astype(int) - want[..., :3].astype(int))[lit]
+    assert diff.max() <= 12  # at most one step of the 256-step map apart (its lowest step)
+    assert (diff == 0).mean() > 0.99
