@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
@@ -37,6 +38,7 @@ from ui.sections.replay import FPS  # noqa: E402
 
 LINK = "/replay?src=btc_2026-02_crash&tf=5m&lb=3d"
 FRAMES = 10
+STALL_MS = 90_000  # no FRAMES new frames within this: the run is reported as stalled
 CAPTION = "UTC candle · close"
 # Counts the caption's changes (one per frame that reached the screen) in window.__shown and keeps
 # the latest text in window.__caption.
@@ -144,7 +146,12 @@ def one_run(browser, url: str) -> dict[str, float]:
         page.get_by_role("button", name="Play", exact=True).click()
         page.wait_for_function("() => window.__shown >= 2", timeout=120_000)  # playing: first frames shown
         shown0, sent0, runs0, t0 = page.evaluate("window.__shown"), wire.captions, len(wire.runs), time.perf_counter()
-        page.wait_for_function(f"() => window.__shown >= {shown0 + FRAMES}", timeout=300_000)
+        try:
+            page.wait_for_function(f"() => window.__shown >= {shown0 + FRAMES}", timeout=STALL_MS)
+        except PlaywrightTimeout:
+            # the replay stopped playing (or drew nothing new for STALL_MS): report it, do not hang
+            return {"stalled": True, "shown": page.evaluate("window.__shown") - shown0,
+                    "button": page.locator(".st-key-replay_play button").inner_text()}
         elapsed = time.perf_counter() - t0
         runs = wire.runs[runs0:]
         page.get_by_role("button", name="Pause").click()
@@ -171,6 +178,10 @@ def main(runs: int) -> None:
                 results = []
                 for i in range(runs):
                     r = one_run(browser, url)
+                    if r.get("stalled"):
+                        print(f"run {i + 1}: STALLED: {r['shown']} frames shown in {STALL_MS / 1000:.0f} s, the "
+                              f"button says {r['button']!r}", flush=True)
+                        continue
                     results.append(r)
                     print(f"run {i + 1}: {r['shown_fps']:.2f} frames/s shown, {r['sent_fps']:.2f} frames/s sent, "
                           f"server {r['server_ms']:.0f} ms and {r['kb']:.0f} kB per frame (median)", flush=True)
@@ -179,7 +190,10 @@ def main(runs: int) -> None:
             proc.terminate()
             proc.wait(10)
     print(f"load average at the end: {load()}")
-    print(f"median of {runs}: {statistics.median(r['shown_fps'] for r in results):.2f} frames/s reached the "
+    if not results:
+        print("every run stalled")
+        return
+    print(f"median of {len(results)} (of {runs} runs): {statistics.median(r['shown_fps'] for r in results):.2f} frames/s reached the "
           f"screen, {statistics.median(r['sent_fps'] for r in results):.2f} sent by the server, server "
           f"{statistics.median(r['server_ms'] for r in results):.0f} ms and "
           f"{statistics.median(r['kb'] for r in results):.0f} kB per frame; the page asks for {FPS}/s")
