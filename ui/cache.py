@@ -39,7 +39,7 @@ from core.grid import sweep
 from core.viewstate import MAX_CANDLES
 
 PRICE_BINS = 500
-REPLAY_MAP_HEIGHT = 220  # px: the replay's Play button, heatmap and bars fit a 1440x900 screen together
+REPLAY_MAP_HEIGHT = 200  # px: the replay's Play button, heatmap and bars fit a 1440x900 screen together
 Files = tuple[tuple[str, bytes], ...]
 DataIds = tuple[str, ...]
 

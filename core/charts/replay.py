@@ -30,7 +30,7 @@ def _x(layout: ReplayLayout, field: str = "t0", axis: bool | None = None) -> alt
                                                            grid=False, labelOverlap=True, labels=axis, ticks=axis))
 
 
-def _left_axis(title: str, fmt: str, **kw) -> alt.Axis:
+def _left_axis(title: str | None, fmt: str, **kw) -> alt.Axis:
     return alt.Axis(title=title, format=fmt, labelFontSize=AXIS_FONT, minExtent=LEFT_AXIS, maxExtent=LEFT_AXIS, **kw)
 
 
@@ -132,7 +132,7 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     colour = _side_colour()
     bars = alt.Chart(alt.NamedData("flows")).mark_rect().encode(
         x=_x(layout, "t0", axis=False), x2="t1:T",
-        y=alt.Y("signed:Q", scale=y, axis=_left_axis(f"Liquidated / {span_words(layout.span)}", "$.2s", tickCount=4,
+        y=alt.Y("signed:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=3,
                                                       labelExpr=UNSIGNED_DOLLAR_LABEL)),
         y2=alt.datum(0), color=colour,
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("side:N", title="Liquidated (model)"),
@@ -149,7 +149,8 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     layers = [*_shading(layout, labels=False), bars, zero, text, _replay_rule(layout)]
     return alt.layer(*layers).properties(
         width=layout.width, height=FLOWS_HEIGHT,
-        title=alt.TitleParams("Model: positions liquidated (longs down, shorts up)", anchor="start", fontSize=12),
+        title=alt.TitleParams(f"Model: positions liquidated per {span_words(layout.span)} (longs down, shorts up)",
+                              anchor="start", fontSize=12),
     )
 
 
@@ -157,7 +158,7 @@ def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=[0, layout.volume_top * 1.05], nice=False)
     bars = alt.Chart(alt.NamedData("volume")).mark_rect(color=VOLUME_COLOR, opacity=0.85).encode(
         x=_x(layout, "t0", axis=True), x2="t1:T",
-        y=alt.Y("usd:Q", scale=y, axis=_left_axis(f"Traded / {span_words(layout.span)}", "$.2s", tickCount=3,
+        y=alt.Y("usd:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=2,
                                                    labelExpr=DOLLAR_LABEL)),
         y2=alt.datum(0),
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("amount:N", title="Traded (real)")],
@@ -165,7 +166,8 @@ def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
     layers = [*_shading(layout, labels=False), bars, _replay_rule(layout)]
     return alt.layer(*layers).properties(
         width=layout.width, height=VOLUME_HEIGHT,
-        title=alt.TitleParams("Real traded volume (volume × price), for comparison", anchor="start", fontSize=12),
+        title=alt.TitleParams(f"Real traded volume per {span_words(layout.span)} (volume × price), for comparison",
+                              anchor="start", fontSize=12),
     )
 
 
