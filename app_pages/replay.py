@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.cascade import depth_from_volume, estimate_depth, typical_open_interest
-from core.charts import default_view_range, replay_index
+from core.charts import default_view_range
 from core.format import format_price
 from core.viewstate import LIVE
 from ui.cache import book_depth, heatmap, replay_setup
@@ -36,7 +36,7 @@ if len(hm.times) < 2:
 price_range = default_view_range(hm, margin=view.zoom / 100)
 cascades, layout, template = replay_setup(loaded.ids, params, price_range, view.hl, hm)
 section.reset_when_data_changes(hm.times, (view.src, view.ex, view.sym, view.tf, view.lb, params))
-moment = replay_index(hm.times, st.session_state["replay_time"])
+moment = section.moment(hm.times)
 playing = bool(st.session_state.get("replay_playing", False))
 
 advance = section.transport(hm, cascades, playing)

@@ -67,6 +67,7 @@ DEFAULT_OUTLINE = "#e6e6e6"  # the default model's bars drawn as outlines (sensi
 CASCADE_FILL = "#e6e6e6"  # detected cascades shaded in the replay
 REPLAY_COLOR = "#7cd992"  # the replay-time marker: green, apart from longs, shorts and the price
 VOLUME_COLOR = "#9aa4b8"
+CHART_BACKGROUND = "#0e1117"  # the app theme's background (.streamlit/config.toml): the replay's mask over the future
 KEPT_LONG, KEPT_SHORT = "#4a5670", "#6e5f50"  # levels the what-if cascade did not reach (muted)
 STOP_COLOR = "#ff5c5c"
 

@@ -20,7 +20,6 @@ import pandas as pd
 import streamlit as st
 
 from core.cascade import detect_cascades
-from core.charts import render_raster
 from core.constants import TIMEFRAMES
 from core.data.coins import OFFLINE_COINS, list_coins
 from core.data.errors import DataUnavailable
@@ -32,7 +31,7 @@ from core.charts.canvas import ExportLabels, heatmap_payload
 from core.grid import DisplayGrid, Heatmap, band_levels, compute_aggregate, compute_heatmap, display_grid
 from core.model import ModelParams
 from core.accuracy import normalize_symbol, read_realized
-from core.charts import replay_layout, replay_template
+from core.charts import replay_backdrop, replay_colour_top, replay_layout, replay_template
 from core.accuracy import Score, score_against_realized
 from core.accuracy.calibrate import CalibrationResult, calibrate
 from core.accuracy.realized_candles import market_from_candle_file, read_candle_file
@@ -40,7 +39,7 @@ from core.grid import sweep
 from core.viewstate import MAX_CANDLES
 
 PRICE_BINS = 500
-REPLAY_MAP_HEIGHT = 330  # px: the replay's heatmap and its Play button fit a 1440x900 screen together
+REPLAY_MAP_HEIGHT = 200  # px: the replay's Play button, heatmap and bars fit a 1440x900 screen together
 Files = tuple[tuple[str, bytes], ...]
 DataIds = tuple[str, ...]
 
@@ -238,9 +237,11 @@ def sweep_metrics(ids: DataIds, params: ModelParams, field: str, values: tuple, 
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, float], highlight: float, _hm: Heatmap):
-    """Per data and view: detected cascades, the replay's fixed layout and its chart template."""
+def replay_setup(ids: DataIds, params: ModelParams, price_range: tuple[float, float], highlight: float,
+                 _hm: Heatmap):
+    """Per data and view, never per frame: detected cascades, the replay's fixed layout (colour top at
+    ``highlight``, the heatmap page's "Highlight") and its chart template with the whole-window
+    backdrop (``core.charts.replay_frames``)."""
     cascades = detect_cascades(_hm, top=5)
-    vmax = render_raster(_hm, "both", price_range, highlight=highlight).vmax
-    layout = replay_layout(_hm, price_range, vmax, cascades, height=REPLAY_MAP_HEIGHT)
-    return cascades, layout, replay_template(layout)
+    layout = replay_layout(_hm, price_range, replay_colour_top(_hm, highlight), cascades, height=REPLAY_MAP_HEIGHT)
+    return cascades, layout, replay_template(layout, replay_backdrop(_hm, layout))

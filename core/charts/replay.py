@@ -1,6 +1,6 @@
 """The replay chart's template (Altair, built once per data and view): stacked panels whose layers read
-the named datasets of ``core.charts.replay_frames.replay_frame`` (see there for the split between
-template and frame).
+the named datasets of ``core.charts.replay_frames.replay_backdrop`` (once per replay) and
+``replay_frame`` (per frame); see there for the split.
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ import pandas as pd
 
 from core.charts.axes import AXIS_FONT, DOLLAR_LABEL, UNSIGNED_DOLLAR_LABEL
 from core.charts.heatmap import colour_legend
-from core.constants import CASCADE_FILL, LONG_COLOR, PRICE_COLOR, REPLAY_COLOR, SHORT_COLOR, VOLUME_COLOR
+from core.constants import CASCADE_FILL, CHART_BACKGROUND, LONG_COLOR, PRICE_COLOR, REPLAY_COLOR, SHORT_COLOR, VOLUME_COLOR
 from core.charts.replay_frames import ReplayLayout, span_words
 
 LEFT_AXIS = 70  # fixed y-axis width (px) so the stacked panels share one time axis
+# Compact panels under the heatmap, so that at 1440x900 the Play button, the heatmap and both panels
+# are on screen together (tests/browser/test_replay_browser.py checks it).
+FLOWS_HEIGHT = 50
+VOLUME_HEIGHT = 32
 
 
 def _x(layout: ReplayLayout, field: str = "t0", axis: bool | None = None) -> alt.X:
@@ -26,7 +30,7 @@ def _x(layout: ReplayLayout, field: str = "t0", axis: bool | None = None) -> alt
                                                            grid=False, labelOverlap=True, labels=axis, ticks=axis))
 
 
-def _left_axis(title: str, fmt: str, **kw) -> alt.Axis:
+def _left_axis(title: str | None, fmt: str, **kw) -> alt.Axis:
     return alt.Axis(title=title, format=fmt, labelFontSize=AXIS_FONT, minExtent=LEFT_AXIS, maxExtent=LEFT_AXIS, **kw)
 
 
@@ -58,10 +62,18 @@ def _replay_rule(layout: ReplayLayout) -> alt.Chart:
     return alt.Chart(alt.NamedData("now")).mark_rule(color=REPLAY_COLOR, strokeWidth=1.5).encode(x=_x(layout, "time"))
 
 
+def _future_mask(layout: ReplayLayout) -> alt.Chart:
+    """An opaque rectangle in the background's colour from the replay time to the window's end: the
+    whole-window backdrop shows only what was known at the replay time."""
+    return alt.Chart(alt.NamedData("now")).mark_rect(color=CHART_BACKGROUND, opacity=1).encode(
+        x=_x(layout, "time"), x2="end:T"
+    )
+
+
 def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=list(layout.price_range), nice=False, zero=False)
     image = alt.Chart(alt.NamedData("image")).mark_image(aspect=False).encode(
-        x=_x(layout, "t0", axis=True), x2="t1:T",
+        x=_x(layout, "t0", axis=False), x2="t1:T",  # the time labels are under the bars, the bottom panel
         y=alt.Y("p0:Q", scale=y, axis=_left_axis("Price (USD)", ",.0f", grid=False)), y2="p1:Q",
         url="url:N",
     )
@@ -76,7 +88,7 @@ def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
     label = now.mark_text(color=PRICE_COLOR, align="left", dx=7, dy=-9, fontSize=12, fontWeight="bold").encode(
         x=_x(layout, "time"), y=alt.Y("close:Q", scale=y), text="label:N"
     )
-    layers = [image, *_shading(layout, labels=True), line, _replay_rule(layout), dot, label]
+    layers = [image, line, _future_mask(layout), *_shading(layout, labels=True), _replay_rule(layout), dot, label]
     return alt.layer(*layers).properties(
         width=layout.width, height=layout.height,
         title=alt.TitleParams("Liquidation heatmap up to the replay time (model estimate)", anchor="start", fontSize=13),
@@ -96,7 +108,7 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
                  alt.Tooltip("amount:N", title="USD (est.)")],
     )
     cum = alt.Chart(alt.NamedData("map_cum")).mark_line(strokeWidth=1.5, strokeDash=[2, 2]).encode(
-        x=alt.X("cum:Q", title="Cumulative (dashed)", scale=alt.Scale(domain=[0, layout.cum_top]),
+        x=alt.X("cum:Q", title=None, scale=alt.Scale(domain=[0, layout.cum_top]),
                 axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3,
                               labelExpr=DOLLAR_LABEL)),
         y=alt.Y("mid:Q", scale=y), color=colour, order="mid:Q",
@@ -108,8 +120,9 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     )
     return alt.layer(bars, cum, rule, label).resolve_scale(x="independent").properties(
         width=layout.map_width, height=layout.height,
-        title=alt.TitleParams("Liquidation map at the replay time", anchor="start", fontSize=13,
-                              subtitle="orange: shorts · blue: longs", subtitleColor="#aaa"),
+        title=alt.TitleParams("Liquidation map now", anchor="start", fontSize=12,
+                              subtitle=["orange: shorts · blue: longs", "dashed: cumulative (top axis)"],
+                              subtitleColor="#aaa", subtitleFontSize=11),
     )
 
 
@@ -119,7 +132,7 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     colour = _side_colour()
     bars = alt.Chart(alt.NamedData("flows")).mark_rect().encode(
         x=_x(layout, "t0", axis=False), x2="t1:T",
-        y=alt.Y("signed:Q", scale=y, axis=_left_axis(f"Liquidated / {span_words(layout.span)}", "$.2s", tickCount=4,
+        y=alt.Y("signed:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=3,
                                                       labelExpr=UNSIGNED_DOLLAR_LABEL)),
         y2=alt.datum(0), color=colour,
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("side:N", title="Liquidated (model)"),
@@ -135,8 +148,9 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     )
     layers = [*_shading(layout, labels=False), bars, zero, text, _replay_rule(layout)]
     return alt.layer(*layers).properties(
-        width=layout.width, height=130,
-        title=alt.TitleParams("Model: positions liquidated (longs down, shorts up)", anchor="start", fontSize=12),
+        width=layout.width, height=FLOWS_HEIGHT,
+        title=alt.TitleParams(f"Model: positions liquidated per {span_words(layout.span)} (longs down, shorts up)",
+                              anchor="start", fontSize=12),
     )
 
 
@@ -144,26 +158,30 @@ def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=[0, layout.volume_top * 1.05], nice=False)
     bars = alt.Chart(alt.NamedData("volume")).mark_rect(color=VOLUME_COLOR, opacity=0.85).encode(
         x=_x(layout, "t0", axis=True), x2="t1:T",
-        y=alt.Y("usd:Q", scale=y, axis=_left_axis(f"Traded / {span_words(layout.span)}", "$.2s", tickCount=3,
+        y=alt.Y("usd:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=2,
                                                    labelExpr=DOLLAR_LABEL)),
         y2=alt.datum(0),
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("amount:N", title="Traded (real)")],
     )
     layers = [*_shading(layout, labels=False), bars, _replay_rule(layout)]
     return alt.layer(*layers).properties(
-        width=layout.width, height=80,
-        title=alt.TitleParams("Real traded volume (volume × price), for comparison", anchor="start", fontSize=12),
+        width=layout.width, height=VOLUME_HEIGHT,
+        title=alt.TitleParams(f"Real traded volume per {span_words(layout.span)} (volume × price), for comparison",
+                              anchor="start", fontSize=12),
     )
 
 
-def replay_template(layout: ReplayLayout) -> dict:
-    """The replay chart's Vega-Lite spec without its frame data (fill it with ``replay_spec``).
+def replay_template(layout: ReplayLayout, backdrop: dict[str, pd.DataFrame] | None = None) -> dict:
+    """The replay chart's Vega-Lite spec without its frame data (fill it with ``replay_spec``);
+    ``backdrop`` (``replay_backdrop``: the same in every frame) joins its datasets.
 
     Top: the heatmap up to the replay time (price path, replay-time line, shaded detected
     cascades) with the liquidation map at the replay time beside it; below, on the same time axis,
-    the model's liquidated USD per period (longs down, shorts up) and the real traded volume.
+    the model's liquidated USD per period (longs down, shorts up) and the real traded volume (compact,
+    so all three are on a laptop's screen with the Play button); the colour legend last.
     """
     top = alt.hconcat(_heatmap_panel(layout), _map_panel(layout), spacing=12)
     legend = colour_legend(layout.vmax, width=layout.width).properties(height=10)
-    chart = alt.vconcat(top, legend, _flows_panel(layout), _volume_panel(layout), spacing=14)
-    return chart.resolve_scale(color="independent").configure_view(strokeWidth=0).to_dict()
+    chart = alt.vconcat(top, _flows_panel(layout), _volume_panel(layout), legend, spacing=8)
+    spec = chart.resolve_scale(color="independent").configure_view(strokeWidth=0).to_dict()
+    return {**spec, "datasets": {**spec.get("datasets", {}), **(backdrop or {})}}

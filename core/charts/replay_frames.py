@@ -2,46 +2,60 @@
 the liquidation map beside it, the model's liquidations and the real volume per period, detected
 cascades, and the what-if cascade path.
 
-A replay frame must be cheap, so the replay chart is split in two:
+A replay frame must be cheap (the server draws several a second, and the browser shares the same
+two cores), so the replay chart is split in three:
 
 * a **template** (``replay_template``): the Vega-Lite spec, built once per data and view with
   Altair, whose layers read *named* datasets; every axis and scale is fixed to the whole window, so
   the heatmap visibly grows from left to right and bars never rescale while it plays;
-* the **frame** (``replay_frame``): the few small tables those datasets hold at candle ``t`` (the
-  raster of columns 0..t, the price path, the bars, the liquidation map at ``t``).
+* a **backdrop** (``replay_backdrop``), also once per data and view: the whole window's heatmap
+  image and price path. The template covers everything after the replay time with an opaque mask
+  (the "now" dataset), so a frame shows only what was known then; the backdrop's datasets are the
+  same bytes in every frame, so the browser never decodes the image again while it plays;
+* the **frame** (``replay_frame``): the few small tables that do change at candle ``t`` (the
+  replay time, the bars up to ``t``, the liquidation map at ``t``).
 
-``replay_spec(template, frame)`` joins them. A frame costs a few milliseconds (one PNG of at most
-``REPLAY_MAX_COLS`` x ``REPLAY_MAX_ROWS`` cells and a few hundred rows), and the browser only swaps
-the data, not the chart. Times in the datasets are epoch milliseconds (UTC scales throughout).
+``replay_spec(template, frame)`` joins them. A frame costs a few milliseconds (a few hundred rows;
+the price bands' labels of the map are computed once, in the layout). Times in the datasets are
+epoch milliseconds (UTC scales throughout).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
-from core.charts.colours import ember_rgba
+from core.charts.colours import ember_lut, ember_rgba
 from core.charts.heatmap import profile_frame
 from core.charts.raster import Raster, block_mean, group_edges, raster_of, side_grid, visible_rows
 from core.constants import candle_length
 from core.format import format_price, format_usd
+from core.grid.bands import highlight_top
 from core.grid.types import Heatmap, Profile
 
 #: Frame resolution: enough for a ~800 px wide chart, small enough to encode in a few ms.
 REPLAY_MAX_COLS = 600
 REPLAY_MAX_ROWS = 300
+#: The backdrop's columns: one per candle up to this many, so the mask at a candle's close cuts
+#: between two pixel columns; beyond it a column is narrower than a screen pixel of the chart.
+BACKDROP_COLS = 1200
 #: Most bars in the flow panels; the bar span is the shortest of ``BAR_SPANS`` that fits.
 MAX_BARS = 200
 BAR_SPANS: tuple[pd.Timedelta, ...] = tuple(
     pd.Timedelta(s) for s in ("1min", "5min", "15min", "30min", "1h", "2h", "4h", "12h", "1D")
 )
-#: Most points of the price path (each a group's last close).
-PATH_POINTS = 600
+#: Most points of the price path (each a group's last close): one per candle up to this many.
+PATH_POINTS = 1200
 #: Rows of the liquidation map beside the replay (as on the heatmap page).
 PROFILE_ROWS = 120
-DATASETS: tuple[str, ...] = ("image", "path", "now", "flows", "volume", "map_bars", "map_cum", "map_price")
+#: What a frame sends (changes with the replay time) and what the backdrop sends once per replay.
+DATASETS: tuple[str, ...] = ("now", "flows", "volume", "map_bars", "map_cum", "map_price")
+BACKDROP: tuple[str, ...] = ("image", "path")
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,6 +146,15 @@ def replay_raster(
     return raster_of(hm, rows, ember_rgba(cells, vmax), vmax, upto=t)
 
 
+def replay_colour_top(hm: Heatmap, highlight: float, side: str = "both") -> float:
+    """Top of the replay's colour scale at ``highlight`` (0..100, the heatmap page's "Highlight":
+    stronger = a lower top = a brighter picture): ``core.grid.bands.highlight_top`` of the cells of the
+    *whole* window (every band, every candle), so it is the same in every frame and at every zoom.
+    1.0 when the window is empty.
+    """
+    return highlight_top(side_grid(hm, side), highlight)
+
+
 def period_flows(hm: Heatmap, t: int | None = None, max_bars: int = MAX_BARS) -> pd.DataFrame:
     """Per period (``bar_span``) up to candle ``t`` (default: all): the model's liquidated long and
     short USD and the real traded volume in USD (volume x close), summed over the period's candles.
@@ -185,17 +208,29 @@ def _volume_rows(flows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _map_rows(profile: Profile, price_range: tuple[float, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Bars and cumulative curves of the liquidation map (``core.charts.profile_frame``)."""
+def map_band_labels(hm: Heatmap, price_range: tuple[float, float]) -> np.ndarray:
+    """The price band of each row of the replay's liquidation map in words ("62,000 – 62,150"): the
+    rows are the same at every candle (``hm.price_edges``), so this is computed once per replay."""
+    frame = profile_frame(hm.profile(0), price_range, max_rows=PROFILE_ROWS)
+    return np.array([f"{format_price(a)} – {format_price(c)}" for a, c in zip(frame["p0"], frame["p1"])], dtype=object)
+
+
+def _map_rows(profile: Profile, price_range: tuple[float, float],
+              labels: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bars and cumulative curves of the liquidation map (``core.charts.profile_frame``); ``labels``
+    are the rows' band labels (``map_band_labels``), computed here when not given."""
     frame = profile_frame(profile, price_range, max_rows=PROFILE_ROWS)
+    if labels is None or len(labels) != len(frame):
+        labels = np.array([f"{format_price(a)} – {format_price(c)}" for a, c in zip(frame["p0"], frame["p1"])],
+                          dtype=object)
     bars = []
     cums = []
     for side, usd, cum in (("Longs", "long_usd", "cum_long"), ("Shorts", "short_usd", "cum_short")):
-        b = frame[frame[usd] > 0]
+        keep = (frame[usd] > 0).to_numpy()
+        b = frame[keep]
         bars.append(pd.DataFrame({
             "p0": b["p0"].to_numpy(), "p1": b["p1"].to_numpy(), "side": side, "usd": b[usd].to_numpy(),
-            "band": [f"{format_price(a)} – {format_price(c)}" for a, c in zip(b["p0"], b["p1"])],
-            "amount": [format_usd(v) for v in b[usd]],
+            "band": labels[keep], "amount": [format_usd(v) for v in b[usd]],
         }))
         c = frame.dropna(subset=[cum])
         cums.append(pd.DataFrame({"mid": ((c["p0"] + c["p1"]) / 2).to_numpy(), "side": side, "cum": c[cum].to_numpy()}))
@@ -229,6 +264,7 @@ class ReplayLayout:
     map_top: float  # largest USD of one map band over the window
     cum_top: float  # largest cumulative USD of the map over the window
     windows: pd.DataFrame  # detected cascades: start, end (ms), rank, summary
+    map_labels: np.ndarray  # the map's price band labels (``map_band_labels``)
     width: int = 640
     height: int = 380
     map_width: int = 210
@@ -270,27 +306,57 @@ def replay_layout(
         map_top=float(max(band_usd.max(initial=0.0), 1.0)),
         cum_top=float(max(totals.max(initial=0.0), 1.0)),
         windows=cascade_windows(cascades),
+        map_labels=map_band_labels(hm, price_range),
         width=width,
         height=height,
     )
 
 
-def replay_frame(hm: Heatmap, t: int, layout: ReplayLayout, max_bars: int = MAX_BARS) -> dict[str, pd.DataFrame]:
-    """The datasets of the replay chart at candle ``t`` (see ``DATASETS``): only what is known at
-    the close of candle ``t``."""
+def ember_indexed_png(cells: np.ndarray, vmax: float) -> bytes:
+    """``cells`` (row 0 = lowest band) as a palette PNG of the ember map over [0, ``vmax``]: index 0
+    is transparent (empty cells), 1..255 the map's own 256-step table (its lowest step shown as the
+    next one). Several times smaller than the RGBA PNG of ``ember_rgba``, for an image that is sent
+    with every replay frame."""
+    level = np.clip(cells / max(vmax, 1e-12), 0.0, 1.0)
+    index = np.where(cells > 0, np.clip(np.round(level * 255), 1, 255), 0).astype(np.uint8)
+    image = Image.fromarray(np.ascontiguousarray(index[::-1]), mode="P")
+    image.putpalette(ember_lut(256).astype(np.uint8).ravel().tolist())
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", transparency=0, optimize=True)
+    return buf.getvalue()
+
+
+def replay_backdrop(hm: Heatmap, layout: ReplayLayout) -> dict[str, pd.DataFrame]:
+    """The datasets drawn once per replay (``BACKDROP``): the whole window's heatmap image on the
+    layout's fixed colour scale (at most ``BACKDROP_COLS`` columns, a palette PNG) and its price path
+    (each point a candle's close, at its close time). The template's mask hides what lies after the
+    replay time."""
+    rows = visible_rows(hm, layout.price_range)
+    grid = side_grid(hm, "both")[rows]
+    cells = block_mean(grid, group_edges(grid.shape[0], REPLAY_MAX_ROWS), group_edges(grid.shape[1], BACKDROP_COLS))
+    url = "data:image/png;base64," + base64.b64encode(ember_indexed_png(cells, layout.vmax)).decode("ascii")
     step = candle_length(hm.timeframe, hm.times)
-    raster = replay_raster(hm, t, layout.vmax, layout.price_range)
-    image = pd.DataFrame({"url": [raster.data_url], "t0": _ms(hm.times[:1]), "t1": _ms(hm.times[t : t + 1] + step),
-                          "p0": [raster.y0], "p1": [raster.y1]})
-    idx = group_edges(t + 1, PATH_POINTS)[1:] - 1
+    image = pd.DataFrame({"url": [url], "t0": _ms(hm.times[:1]), "t1": _ms(hm.times[-1:] + step),
+                          "p0": [float(hm.price_edges[rows.start])], "p1": [float(hm.price_edges[rows.stop])]})
+    idx = group_edges(len(hm.times), PATH_POINTS)[1:] - 1
     path = pd.DataFrame({"time": _ms(hm.times[idx] + step), "close": hm.close[idx]})
-    close_time = hm.times[t] + step
-    now = pd.DataFrame({"time": _ms(hm.times[t : t + 1] + step), "close": [float(hm.close[t])],
+    return {"image": image, "path": path}
+
+
+def replay_frame(hm: Heatmap, t: int, layout: ReplayLayout, max_bars: int = MAX_BARS) -> dict[str, pd.DataFrame]:
+    """The datasets of the replay chart that change with candle ``t`` (see ``DATASETS``): only what is
+    known at the close of candle ``t``. "now" also says where the mask over the backdrop starts (the
+    close of ``t``) and ends (the window's end)."""
+    if not 0 <= t < len(hm.times):
+        raise IndexError(f"candle {t} is out of range for {len(hm.times)} candles")
+    close_time = hm.times[t] + candle_length(hm.timeframe, hm.times)
+    close_ms = _ms(pd.DatetimeIndex([close_time]))
+    now = pd.DataFrame({"time": close_ms, "end": [layout.t_end], "close": [float(hm.close[t])],
                         "label": [format_price(hm.close[t])], "when": [f"{close_time:%d %b %H:%M} UTC"]})
     flows = period_flows(hm, t, max_bars)
-    map_bars, map_cum = _map_rows(hm.profile(t), layout.price_range)
+    map_bars, map_cum = _map_rows(hm.profile(t), layout.price_range, layout.map_labels)
     return {
-        "image": image, "path": path, "now": now, "flows": _flow_rows(flows), "volume": _volume_rows(flows),
+        "now": now, "flows": _flow_rows(flows), "volume": _volume_rows(flows),
         "map_bars": map_bars, "map_cum": map_cum,
         "map_price": pd.DataFrame({"price": [float(hm.close[t])], "label": [f"price {format_price(hm.close[t])}"]}),
     }

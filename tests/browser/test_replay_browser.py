@@ -15,7 +15,7 @@ from tests.browser.conftest import CHART, OUTPUT, wait_idle
 
 pytestmark = pytest.mark.browser
 
-THUMB = "[data-testid='stMain'] [data-testid='stSliderThumbValue']"  # the replay's time slider, not the sidebar's
+THUMB = ".st-key-replay_time [data-testid='stSliderThumbValue']"  # the replay's time slider (not Highlight's, not the sidebar's)
 LINK = "?src=btc_2026-02_crash&tf=5m&lb=3d&model=v1"  # the cascades below are those of reference v1
 CANDLE = timedelta(minutes=5)
 PLAYED_FRAMES = 4  # distinct frames the replay must show while playing

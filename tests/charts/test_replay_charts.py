@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import math
@@ -26,12 +27,15 @@ from core.data.load import load_market
 from core.grid import Heatmap, compute_heatmap
 from core.model import ModelParams
 from core.charts import (
+    BACKDROP,
     DATASETS,
     bar_span,
     cascade_windows,
     frame_step,
     moment_summary,
     period_flows,
+    replay_backdrop,
+    replay_colour_top,
     replay_frame,
     replay_index,
     replay_layout,
@@ -78,6 +82,9 @@ def tiny(n: int = 12, bands: int = 6, seed: int = 0) -> Heatmap:
 
 
 def decode(png: bytes) -> np.ndarray:
+    """RGBA pixels of a PNG (raw bytes, or base64 text as in a data: URL)."""
+    if not png.startswith(b"\x89PNG"):
+        png = base64.b64decode(png)
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
 
 
@@ -157,20 +164,21 @@ def test_replay_frame_holds_every_dataset_and_nothing_after_t(crash, layout):
     frame = replay_frame(crash, t, layout)
     assert set(frame) == set(DATASETS)
     close_ms = (crash.times[t] + pd.Timedelta(minutes=5)).value // 1_000_000
-    assert frame["path"]["time"].max() == close_ms
     assert frame["flows"]["t1"].max() <= close_ms and frame["volume"]["t1"].max() <= close_ms
     assert frame["now"]["close"].iloc[0] == crash.close[t]
-    assert frame["image"]["t1"].iloc[0] == close_ms
+    # the mask over the backdrop hides everything from the close of t to the window's end
+    assert frame["now"]["time"].iloc[0] == close_ms and frame["now"]["end"].iloc[0] == layout.t_end
     longs = frame["flows"][frame["flows"]["side"] == "Longs"]
     assert (longs["signed"] < 0).all()  # longs are drawn downwards
     assert frame["map_price"]["price"].iloc[0] == crash.close[t]
 
 
 def test_replay_spec_fills_every_named_dataset_of_the_template(crash, layout):
-    template = replay_template(layout)
-    before = json.dumps(template, sort_keys=True)
+    template = replay_template(layout, replay_backdrop(crash, layout))
+    dump = lambda spec: json.dumps(spec, sort_keys=True, default=lambda d: d.to_json())  # noqa: E731 (datasets)
+    before = dump(template)
     spec = replay_spec(template, replay_frame(crash, 100, layout))
-    assert json.dumps(template, sort_keys=True) == before  # not modified
+    assert dump(template) == before  # not modified
 
     def names(node) -> set[str]:
         found = set()
@@ -186,7 +194,64 @@ def test_replay_spec_fills_every_named_dataset_of_the_template(crash, layout):
         return found
 
     assert names(template) <= set(spec["datasets"])
-    assert set(DATASETS) <= names(template)
+    assert set(DATASETS) | set(BACKDROP) <= names(template)
+    assert set(BACKDROP) <= set(template["datasets"])  # sent with the template, never by a frame
+
+
+def test_backdrop_is_the_whole_window_and_a_frame_does_not_redraw_it(crash, layout, monkeypatch):
+    """What is fixed per replay (image, price path, band labels) is made once; a played frame makes
+    none of it again: it neither renders a raster nor formats the map's price bands."""
+    backdrop = replay_backdrop(crash, layout)
+    step = pd.Timedelta(minutes=5)
+    assert backdrop["image"]["t1"].iloc[0] == layout.t_end
+    assert len(backdrop["path"]) == len(crash.times)  # one point per candle (<= PATH_POINTS): the mask cuts exactly
+    assert backdrop["path"]["time"].iloc[-1] == (crash.times[-1] + step).value // 1_000_000
+    assert len(layout.map_labels) > 0 and " – " in layout.map_labels[0]
+    import core.charts.replay_frames as frames
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a frame recomputed something fixed per replay")
+
+    prices: list[float] = []
+    monkeypatch.setattr(frames, "replay_raster", forbidden)
+    monkeypatch.setattr(frames, "format_price", lambda p: prices.append(p) or f"{p:,.0f}")
+    frame = replay_frame(crash, 300, layout)
+    assert prices == [crash.close[300]] * 2  # the price label and the map's price line; bands come from the layout
+    assert set(frame["map_bars"]["band"]) <= set(layout.map_labels) and len(frame["map_bars"]) > 10
+
+
+def test_frame_at_t_does_not_depend_on_the_candles_after_t():
+    """The per-frame data at t is the same whatever happens after t (no look-ahead under the mask)."""
+    hm = tiny(n=40)
+    later = replace(hm, liquidated_long=np.r_[hm.liquidated_long[:21], hm.liquidated_long[21:] * 9],
+                    long=np.c_[hm.long[:, :21], hm.long[:, 21:] * 5], close=np.r_[hm.close[:21], hm.close[21:] + 3])
+    cascades = detect_cascades(hm, top=5)
+    layout_a = replay_layout(hm, (90.0, 110.0), 1e6, cascades)
+    a, b = replay_frame(hm, 20, layout_a), replay_frame(later, 20, layout_a)
+    for name in DATASETS:
+        pd.testing.assert_frame_equal(a[name], b[name])
+
+
+def test_highlight_brightens_the_picture_and_keeps_the_top_fixed_over_the_replay(crash):
+    """A stronger Highlight lowers the colour top (a brighter picture: more cells at full colour); the
+    top comes from the whole window, so every frame and every zoom uses the same one."""
+    tops = [replay_colour_top(crash, h) for h in (0, 20, 50, 100)]
+    assert tops == sorted(tops, reverse=True) and tops[0] > tops[-1]
+    grid = crash.long + crash.short
+    assert tops[0] == pytest.approx(grid.max())  # subtle: only the very top cell is at full colour
+    bright = [float(np.mean(grid >= top)) for top in tops]
+    assert bright == sorted(bright) and bright[-1] > bright[0]
+    near, wide = default_view_range(crash, margin=0.02), default_view_range(crash, margin=0.2)
+    cascades = detect_cascades(crash, top=5)
+    top = replay_colour_top(crash, 50)
+    assert replay_layout(crash, near, top, cascades).vmax == replay_layout(crash, wide, top, cascades).vmax == top
+    # frames only move the mask: the colours come from the one backdrop image drawn on that top
+    layout = replay_layout(crash, near, top, cascades)
+    frames = [replay_frame(crash, t, layout) for t in (10, 400, len(crash.times) - 1)]
+    assert all("image" not in f for f in frames)
+    dim, lit = (decode(replay_backdrop(crash, replay_layout(crash, near, replay_colour_top(crash, h), cascades))
+                       ["image"]["url"].iloc[0].split(",", 1)[1].encode()) for h in (0, 100))
+    assert lit[..., :3].astype(int).sum() > dim[..., :3].astype(int).sum()  # stronger = brighter picture
 
 
 def test_replay_layout_fixes_the_scales_to_the_whole_window(crash, layout):
@@ -248,3 +313,21 @@ def test_typical_open_interest_sums_each_markets_median():
     assert typical_open_interest([a, b]) == pytest.approx(6e9)
     assert math.isnan(typical_open_interest([pd.Series([np.nan, np.nan])]))
     assert math.isnan(typical_open_interest([]))
+
+
+def test_the_backdrops_palette_png_is_the_ember_picture():
+    """The backdrop's palette PNG shows the same colours as the RGBA raster (empty cells transparent;
+    the map's lowest step drawn as the next), and the top of the scale saturates."""
+    from core.charts.colours import ember_rgba
+    from core.charts.replay_frames import ember_indexed_png
+
+    rng = np.random.default_rng(3)
+    cells = rng.uniform(0, 2e6, (40, 70)) * (rng.uniform(size=(40, 70)) > 0.3)
+    got = decode(ember_indexed_png(cells, 1.5e6))[::-1]  # row 0 = lowest band, as the cells
+    want = ember_rgba(cells, 1.5e6)
+    assert got.shape == want.shape
+    assert np.array_equal(got[..., 3], want[..., 3])
+    lit = want[..., 3] > 0
+    diff = np.abs(got[..., :3].astype(int) - want[..., :3].astype(int))[lit]
+    assert diff.max() <= 12  # at most one step of the 256-step map apart (its lowest step)
+    assert (diff == 0).mean() > 0.99

@@ -6,11 +6,14 @@ the whole app with a link, then switches to the replay page.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.grid.bands import highlight_for_percentile
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -176,3 +179,64 @@ def test_volume_proxy_dataset_says_so():
     assert "Replay the Feb 2026 crash" not in [b.label for b in at.button]
     assert len([b for b in at.button if b.label == "Play it"]) >= 1
     assert sum("Volume proxy" in str(i.value) for i in at.info) == 1  # one notice, not three
+
+
+def colour_top(at: AppTest) -> float:
+    """The top of the replay heatmap's colour scale, read from the chart's legend (domain [0, top])."""
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+
+    def scales(node):
+        if isinstance(node, dict):
+            scale = node.get("scale")
+            if isinstance(scale, dict) and isinstance(scale.get("range"), list) and scale.get("domain", [None])[0] == 0:
+                yield float(scale["domain"][1])
+            for value in node.values():
+                yield from scales(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from scales(value)
+
+    return next(scales(spec))
+
+
+def test_highlight_is_the_heatmaps_and_stronger_lowers_the_colour_top(at):
+    """The replay has the heatmap page's "Highlight" (subtle -> strong), not a brightness percentile:
+    moving it to strong lowers the top of the colour scale (a brighter picture), it goes into the link
+    as the heatmap's hl, and playing keeps the one top for every frame."""
+    slider = at.slider(key="heatmap_hl")
+    assert slider.label.startswith("Highlight") and slider.value == 20.0
+    subtle = colour_top(at)
+    slider.set_value(80.0).run()
+    assert not at.exception
+    strong = colour_top(at)
+    assert strong < subtle
+    assert at.query_params["hl"] == "80"
+    at.button(key="replay_play").click().run()
+    for _ in range(2):
+        at.run()
+        assert colour_top(at) == strong
+
+
+def test_an_old_link_with_a_brightness_percentile_still_opens():
+    """A replay link from before (clip=, the old brightness percentile) opens as usual, at the Highlight
+    that percentile corresponds to (``highlight_for_percentile``, as on every page)."""
+    at = open_replay(**CRASH_LINK, clip="99.5")
+    equivalent = open_replay(**CRASH_LINK, hl=str(highlight_for_percentile(99.5)))
+    assert colour_top(at) == colour_top(equivalent) != colour_top(open_replay(**CRASH_LINK))
+    assert "cascade replay" in at.title[0].value
+
+
+def test_a_late_slider_value_from_the_browser_does_not_move_a_playing_replay(at):
+    """While playing, the browser's rerun requests may carry the slider's value from a frame or more
+    ago (a busy machine): the replay ignores it and keeps playing on from where it is."""
+    at.button(key="replay_play").click().run()
+    at.run()
+    playing_at = at.slider(key="replay_time").value
+    # what a stale widget state does on the server (the slider itself is disabled while playing): the end
+    at.session_state["replay_time"] = pd.Timestamp("2026-02-07 00:30").to_pydatetime()
+    at.run()
+    assert at.session_state["replay_playing"] is True
+    assert pd.Timestamp(at.slider(key="replay_time").value) == pd.Timestamp(playing_at) + pd.Timedelta(minutes=10)
+    at.button(key="replay_play").click().run()  # pause: now the slider is the user's again
+    at.slider(key="replay_time").set_value(pd.Timestamp("2026-02-05 15:00").to_pydatetime()).run()
+    assert "Thu 05 Feb 15:00 UTC candle" in replay_caption(at)

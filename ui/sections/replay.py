@@ -1,6 +1,12 @@
 """Sections of the cascade replay page (app_pages/replay.py): the player, the detected cascades and
 the what-if simulator. The replay's controls (speed, shock, impact rule) are bound to the link by
-``ui.state.REPLAY``; its moment and play state live in ``replay_*`` session keys."""
+``ui.state.REPLAY``; its moment and play state live in ``replay_*`` session keys.
+
+The moment is ``replay_at`` (server-side), not the time slider's own key ``replay_time``: while
+playing, the browser asks for each frame with the slider's value as *it* last saw it, which on a busy
+machine is a frame or more behind; taken as the moment, it made the replay jump back or stop (it read
+as "at the end"). So the slider follows ``replay_at`` and moves it only when the user drags it while
+paused (it is disabled while playing)."""
 
 from __future__ import annotations
 
@@ -39,6 +45,9 @@ SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / 
 IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)",
                  "sqrt": "Square root (big orders move it less per $)"}
 LEAD_SECONDS = 2  # a jump to a cascade starts this much play time before it
+HIGHLIGHT_HELP = ("Lowers the top of the colour scale: more of the map reaches full brightness. The scale is "
+                  "computed from the whole window, so a colour means the same in every frame. The same Highlight "
+                  "as the heatmap page's.")
 
 
 def _switch_to_crash() -> None:
@@ -50,34 +59,52 @@ def is_crash(market: MarketData) -> bool:
     return any(market.data_id.startswith(f"bundled:{key}:") for key in CRASHES)
 
 
+def _move_to(times: pd.DatetimeIndex, t: int) -> None:
+    """Set the replay's moment to candle ``t`` (and the time slider with it)."""
+    st.session_state["replay_at"] = st.session_state["replay_time"] = slider_time(times, t)
+
+
+def moment(times: pd.DatetimeIndex) -> int:
+    """The candle the replay is at (``replay_at``)."""
+    return replay_index(times, st.session_state["replay_at"])
+
+
+def _scrubbed() -> None:
+    """The user moved the time slider: while paused it sets the moment (a playing replay ignores the
+    slider's value, which may be a frame behind)."""
+    if not st.session_state.get("replay_playing", False):
+        st.session_state["replay_at"] = st.session_state["replay_time"]
+
+
 def _jump(times: pd.DatetimeIndex, first: int, lead: int) -> None:
     """Start playing ``lead`` candles before candle ``first`` (a cascade's first hot candle)."""
-    st.session_state["replay_time"] = slider_time(times, max(first - lead, 0))
+    _move_to(times, max(first - lead, 0))
     st.session_state["replay_playing"] = True
 
 
-def _toggle_play(times: pd.DatetimeIndex) -> None:
-    playing = not st.session_state.get("replay_playing", False)
-    if playing and replay_index(times, st.session_state["replay_time"]) >= len(times) - 1:
-        st.session_state["replay_time"] = slider_time(times, 0)  # at the end: play from the start
+def _set_playing(times: pd.DatetimeIndex, playing: bool) -> None:
+    """Play or pause, as the button said when it was drawn: setting (not toggling) the state makes a
+    click that Streamlit delivers twice (a trigger replayed into a coalesced rerun) harmless."""
+    was = st.session_state.get("replay_playing", False)
+    if playing and not was and moment(times) >= len(times) - 1:
+        _move_to(times, 0)  # at the end: play from the start
     st.session_state["replay_playing"] = playing
 
 
 def _nudge(times: pd.DatetimeIndex, by: int) -> None:
-    t = replay_index(times, st.session_state["replay_time"]) + by
-    st.session_state["replay_time"] = slider_time(times, min(max(t, 0), len(times) - 1))
+    _move_to(times, min(max(moment(times) + by, 0), len(times) - 1))
 
 
 def reset_when_data_changes(times: pd.DatetimeIndex, view_key: tuple) -> None:
     """A new window starts at its last candle, paused; a stale or missing time is put back in range."""
     if st.session_state.get("replay_for") != view_key:
         st.session_state["replay_for"] = view_key
-        st.session_state["replay_time"] = slider_time(times, len(times) - 1)
+        _move_to(times, len(times) - 1)
         st.session_state["replay_playing"] = False
         st.session_state.pop("replay_depth_m", None)
-    when = st.session_state.get("replay_time")
+    when = st.session_state.get("replay_at")
     if when is None or not slider_time(times, 0) <= when <= slider_time(times, len(times) - 1):
-        st.session_state["replay_time"] = slider_time(times, len(times) - 1)
+        _move_to(times, len(times) - 1)
 
 
 def replay_player(
@@ -87,15 +114,16 @@ def replay_player(
     advancing ``advance`` candles a frame; ``shown_t`` is the candle the rest of the page shows)."""
     times, last = hm.times, len(hm.times) - 1
     if playing:
-        t = replay_index(times, st.session_state["replay_time"])
+        t = moment(times)
         if t >= last:
             st.session_state["replay_playing"] = False
             st.rerun()
-        st.session_state["replay_time"] = slider_time(times, min(t + advance, last))
+        st.session_state["replay_at"] = slider_time(times, min(t + advance, last))
+    st.session_state["replay_time"] = st.session_state["replay_at"]  # the slider shows the moment
     st.slider("Replay time (UTC, candle open)", label_visibility="collapsed", min_value=slider_time(times, 0),
               max_value=slider_time(times, last), step=timedelta(seconds=candle_length(hm.timeframe, hm.times).total_seconds()),
-              format="ddd D MMM, HH:mm", key="replay_time")
-    t = replay_index(times, st.session_state["replay_time"])
+              format="ddd D MMM, HH:mm", key="replay_time", on_change=_scrubbed, disabled=playing)
+    t = moment(times)
     st.caption(moment_summary(hm, t))
     st.vega_lite_chart(replay_spec(template, replay_frame(hm, t, layout)), width="content")
     if not playing and t != shown_t:
@@ -186,7 +214,8 @@ def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
     """Play/pause, one candle back/forward, speed, quick jumps; returns candles to advance per frame."""
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     row.button("Pause" if playing else "Play", key="replay_play", type="primary",
-               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(hm.times,),
+               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_set_playing,
+               args=(hm.times, not playing),
                width=110)
     row.button("1 candle", key="replay_back", icon=":material/chevron_left:", on_click=_nudge, args=(hm.times, -1),
                disabled=playing, help="One candle back")
@@ -195,6 +224,8 @@ def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
     row.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
                          key=REPLAY.key("speed"), required=True, label_visibility="collapsed",
                          help="Market time played per second")
+    row.slider("Highlight (subtle → strong)", 0.0, 100.0, step=1.0, format="%.0f", key=VIEW.key("hl"), width=230,
+               help=HIGHLIGHT_HELP)
     advance = frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)
     if not cascades.empty:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
