@@ -40,14 +40,14 @@ def _shading(layout: ReplayLayout, labels: bool) -> list[alt.Chart]:
     base = alt.Chart(layout.windows)
     layers: list[alt.Chart] = [
         base.mark_rect(color=CASCADE_FILL, opacity=0.12).encode(
-            x=_x(layout, "start"), x2="end:T",
+            x=_x(layout, "start"), x2=alt.X2("end:T"),
             tooltip=[alt.Tooltip("rank:N", title="Detected cascade"), alt.Tooltip("summary:N", title="What happened")],
         )
     ]
     if labels:
         layers.append(
             base.mark_text(color=CASCADE_FILL, align="left", baseline="top", dx=3, fontSize=12, fontWeight="bold")
-            .encode(x=_x(layout, "start"), y=alt.Y("lane:Q", scale=None), text="rank:N")
+            .encode(x=_x(layout, "start"), y=alt.Y("lane:Q", scale=None), text=alt.Text("rank:N"))
         )
     return layers
 
@@ -66,16 +66,16 @@ def _future_mask(layout: ReplayLayout) -> alt.Chart:
     """An opaque rectangle in the background's colour from the replay time to the window's end: the
     whole-window backdrop shows only what was known at the replay time."""
     return alt.Chart(alt.NamedData("now")).mark_rect(color=CHART_BACKGROUND, opacity=1).encode(
-        x=_x(layout, "time"), x2="end:T"
+        x=_x(layout, "time"), x2=alt.X2("end:T")
     )
 
 
 def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=list(layout.price_range), nice=False, zero=False)
     image = alt.Chart(alt.NamedData("image")).mark_image(aspect=False).encode(
-        x=_x(layout, "t0", axis=False), x2="t1:T",  # the time labels are under the bars, the bottom panel
-        y=alt.Y("p0:Q", scale=y, axis=_left_axis("Price (USD)", ",.0f", grid=False)), y2="p1:Q",
-        url="url:N",
+        x=_x(layout, "t0", axis=False), x2=alt.X2("t1:T"),  # the time labels are under the bars, the bottom panel
+        y=alt.Y("p0:Q", scale=y, axis=_left_axis("Price (USD)", ",.0f", grid=False)), y2=alt.Y2("p1:Q"),
+        url=alt.Url("url:N"),
     )
     line = alt.Chart(alt.NamedData("path")).mark_line(color=PRICE_COLOR, strokeWidth=1.4).encode(
         x=_x(layout, "time"), y=alt.Y("close:Q", scale=y)
@@ -86,7 +86,7 @@ def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
         tooltip=[alt.Tooltip("when:N", title="Replay time"), alt.Tooltip("label:N", title="Price")],
     )
     label = now.mark_text(color=PRICE_COLOR, align="left", dx=7, dy=-9, fontSize=12, fontWeight="bold").encode(
-        x=_x(layout, "time"), y=alt.Y("close:Q", scale=y), text="label:N"
+        x=_x(layout, "time"), y=alt.Y("close:Q", scale=y), text=alt.Text("label:N")
     )
     layers = [image, line, _future_mask(layout), *_shading(layout, labels=True), _replay_rule(layout), dot, label]
     return alt.layer(*layers).properties(
@@ -101,9 +101,9 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     bars = alt.Chart(alt.NamedData("map_bars")).mark_rect().encode(
         x=alt.X("usd:Q", title="USD per band", scale=alt.Scale(domain=[0, layout.map_top]),
                 axis=alt.Axis(format="$.2s", labelFontSize=AXIS_FONT, tickCount=3, labelExpr=DOLLAR_LABEL)),
-        x2=alt.datum(0),
+        x2=alt.X2Datum(0),
         y=alt.Y("p0:Q", scale=y, axis=alt.Axis(title=None, format=",.0f", orient="right", labelFontSize=AXIS_FONT)),
-        y2="p1:Q", color=colour,
+        y2=alt.Y2("p1:Q"), color=colour,
         tooltip=[alt.Tooltip("band:N", title="Price band"), alt.Tooltip("side:N", title="Side"),
                  alt.Tooltip("amount:N", title="USD (est.)")],
     )
@@ -111,12 +111,12 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
         x=alt.X("cum:Q", title=None, scale=alt.Scale(domain=[0, layout.cum_top]),
                 axis=alt.Axis(format="$.2s", orient="top", labelFontSize=AXIS_FONT, tickCount=3,
                               labelExpr=DOLLAR_LABEL)),
-        y=alt.Y("mid:Q", scale=y), color=colour, order="mid:Q",
+        y=alt.Y("mid:Q", scale=y), color=colour, order=alt.Order("mid:Q"),
     )
     price = alt.Chart(alt.NamedData("map_price"))
     rule = price.mark_rule(color=PRICE_COLOR, strokeWidth=1.2).encode(y=alt.Y("price:Q", scale=y))
     label = price.mark_text(color=PRICE_COLOR, align="right", dx=-2, dy=-7, fontSize=11).encode(
-        x=alt.value(layout.map_width), y=alt.Y("price:Q", scale=y), text="label:N"
+        x=alt.XValue(layout.map_width), y=alt.Y("price:Q", scale=y), text=alt.Text("label:N")
     )
     return alt.layer(bars, cum, rule, label).resolve_scale(x="independent").properties(
         width=layout.map_width, height=layout.height,
@@ -131,17 +131,17 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=[-top, top], nice=False)
     colour = _side_colour()
     bars = alt.Chart(alt.NamedData("flows")).mark_rect().encode(
-        x=_x(layout, "t0", axis=False), x2="t1:T",
+        x=_x(layout, "t0", axis=False), x2=alt.X2("t1:T"),
         y=alt.Y("signed:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=3,
                                                       labelExpr=UNSIGNED_DOLLAR_LABEL)),
-        y2=alt.datum(0), color=colour,
+        y2=alt.Y2Datum(0), color=colour,
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("side:N", title="Liquidated (model)"),
                  alt.Tooltip("amount:N", title="USD (est.)")],
     )
     notes = alt.Chart(pd.DataFrame({"y": [top * 0.8, -top * 0.8], "side": ["Shorts", "Longs"],
                                     "text": ["▲ shorts liquidated (price up)", "▼ longs liquidated (price down)"]}))
     text = notes.mark_text(align="left", baseline="middle", dx=6, fontSize=10).encode(
-        x=alt.value(0), y=alt.Y("y:Q", scale=y), text="text:N", color=colour
+        x=alt.XValue(0), y=alt.Y("y:Q", scale=y), text=alt.Text("text:N"), color=colour
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#777", strokeWidth=0.6).encode(
         y=alt.Y("y:Q", scale=y)
@@ -157,10 +157,10 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
 def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
     y = alt.Scale(domain=[0, layout.volume_top * 1.05], nice=False)
     bars = alt.Chart(alt.NamedData("volume")).mark_rect(color=VOLUME_COLOR, opacity=0.85).encode(
-        x=_x(layout, "t0", axis=True), x2="t1:T",
+        x=_x(layout, "t0", axis=True), x2=alt.X2("t1:T"),
         y=alt.Y("usd:Q", scale=y, axis=_left_axis(None, "$.2s", tickCount=2,
                                                    labelExpr=DOLLAR_LABEL)),
-        y2=alt.datum(0),
+        y2=alt.Y2Datum(0),
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("amount:N", title="Traded (real)")],
     )
     layers = [*_shading(layout, labels=False), bars, _replay_rule(layout)]

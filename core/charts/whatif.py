@@ -135,7 +135,7 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
         text=alt.Text(field="below", type="nominal")
     )
     stop_text = alt.Chart(marks.iloc[1:]).mark_text(align="right", dy=-6, fontSize=11, color=STOP_COLOR).encode(
-        x=alt.value(440), y=alt.Y(field="price", type="quantitative", scale=y),
+        x=alt.XValue(440), y=alt.Y(field="price", type="quantitative", scale=y),
         text=alt.Text(field="label", type="nominal"),
     )
     right = alt.layer(rules, line, dots, text_above, text_below, stop_text).properties(
