@@ -51,7 +51,8 @@ from core.charts import (
     shared_rasters,
     sweep_chart,
 )
-from core.sensitivity_state import SWEEPS, SensitivityState, current_value, sweep_values  # noqa: E402
+from core.sensitivity_state import SensitivityState  # noqa: E402
+from core.sensitivity_sweeps import SWEEPS, current_value, sweep_values  # noqa: E402
 
 
 def week_of_5m(seed: int = 7) -> MarketData:

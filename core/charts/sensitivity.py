@@ -29,7 +29,8 @@ from core.constants import DEFAULT_OUTLINE, LONG_COLOR, PRICE_COLOR, SHORT_COLOR
 from core.format import format_price, format_usd
 from core.grid.bands import HIGHLIGHT_DEFAULT, highlight_top
 from core.grid.types import Heatmap, Profile
-from core.sensitivity_state import ENTRY_LABELS, SweepSpec
+from core.sensitivity_state import ENTRY_LABELS
+from core.sensitivity_sweeps import SweepSpec
 
 CHOICE_TICKS = {"hlc3": "Typical price", "close": "Close", "open": "Open", "ohlc4": "OHLC average"}  # sweep axis
 DIFF_TOOLTIPS = {"time_txt": "Time (UTC)", "band_txt": "Price band", "dlong_txt": "Longs vs default",

@@ -17,7 +17,7 @@ from core.charts import (
 from core.data.bundled import load_bundled
 from core.grid import compute_heatmap
 from core.model import ModelParams
-from core.sensitivity_state import SWEEPS
+from core.sensitivity_sweeps import SWEEPS
 
 
 def _dollar_axes(spec) -> list[dict]:

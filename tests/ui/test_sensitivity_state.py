@@ -24,9 +24,7 @@ from core.sensitivity_state import (
     DECAY_CHOICES,
     NUMBER_CHOICES,
     RANGES,
-    SWEEPS,
     SensitivityState,
-    current_value,
     matching_preset,
     model_label,
     model_state,
@@ -36,9 +34,9 @@ from core.sensitivity_state import (
     safe_excerpt,
     state_from_model,
     sweep_base,
-    sweep_values,
     tidy,
 )
+from core.sensitivity_sweeps import SWEEPS, current_value, sweep_values
 
 weights = st.integers(0, 100)
 states = st.builds(

@@ -25,7 +25,8 @@ from core.charts import (
     signed_usd,
     sweep_panels,
 )
-from core.sensitivity_state import SWEEPS, WITHIN_CHOICES, SensitivityState, current_value, sweep_base, sweep_values
+from core.sensitivity_state import WITHIN_CHOICES, SensitivityState, sweep_base
+from core.sensitivity_sweeps import SWEEPS, current_value, sweep_values
 from ui.cache import sweep_metrics
 from ui.charts import show, show_in
 from ui.controls import highlight_slider
