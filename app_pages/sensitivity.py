@@ -23,8 +23,9 @@ chosen = ctx.model  # the shared assumptions, edited in the sidebar (app.py)
 st.title("Leverage sensitivity")
 st.markdown(
     "**What this page shows.** No exchange publishes where positions would be liquidated: every liquidation "
-    "heatmap rests on assumptions, above all how much leverage traders use. Change them under **Model assumptions** "
-    "in the sidebar (on a phone: open the menu, top left; they are shared by every page) and compare your picture "
+    "heatmap rests on assumptions, above all how much leverage traders use. Change them in the sidebar under "
+    "**Model: Edit the assumptions** (on a phone: open the menu, top left; they are shared by every page) and "
+    "compare your picture "
     f"with the default model's ({DEFAULT_PRESET}). If the big clusters barely move, the picture does not hang on that assumption; if "
     "they jump, read it with care."
 )
