@@ -48,6 +48,10 @@ def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url)
     assert page.locator(CANVAS).count() == 3 and page.locator(CHART).count() >= 7
     assert _colours(page, 0) > 50 and _colours(page, 1) > 50  # default and yours
     assert page.locator("[data-testid='stMetric']").count() == 9
+    # The two sweep panels (the last charts) keep their plot height: title, axes and legend do not squeeze
+    # the plot to a few pixels (Streamlit's default "fit" did, with the y axis showing one label).
+    page.wait_for_function("sel => [...document.querySelectorAll(sel)].slice(-2).every(c => "
+                           "c.getBoundingClientRect().height > 300)", arg=CHART, timeout=30_000)
     page.screenshot(path=str(OUTPUT / "sensitivity_default.png"), full_page=True)
 
 

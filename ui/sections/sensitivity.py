@@ -143,7 +143,9 @@ def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams,
     frame = sweep_metrics(loaded.ids, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
     panels = sweep_panels(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
     for column, panel in zip(st.columns(2), panels):
-        show_in(column, panel, width="stretch")
+        # fit-x: the column stretches the panel's width, never squeezes its height (Streamlit's default "fit"
+        # packs title, axes and the two-line legend into the height and left a plot a few pixels high).
+        show_in(column, panel.properties(autosize={"type": "fit-x", "contains": "padding"}), width="stretch")
     if base != params:
         st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
     if len(loaded.markets) > 1:
