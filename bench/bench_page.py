@@ -14,8 +14,9 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from serving import wait_healthy  # bench/serving.py (this script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -31,15 +32,7 @@ def serve(script: str) -> tuple[subprocess.Popen, str]:
                              "--server.headless", "true", "--server.address", "127.0.0.1"], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, PYTHONPATH=str(REPO)))
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return wait_healthy(proc, f"http://127.0.0.1:{port}", seconds=40)
 
 
 def painted(page, url: str, ready: str) -> float:
