@@ -44,7 +44,8 @@ if default_hm.oi_proxy:
 deltas = summary_deltas(default_hm, chosen_hm)
 st.markdown(f"**Your assumptions: {ctx.model_label}.** {describe_change(deltas)}")
 section.metrics(deltas, map_reach_pct(chosen_hm))
-section.pictures(default_hm, chosen_hm, default_view_range(default_hm, margin=view.zoom / 100))
+section.pictures(loaded, default_params, params, bins, axis, default_hm, chosen_hm,
+                 default_view_range(default_hm, margin=view.zoom / 100))
 section.sweep_section(loaded, chosen, params, axis, bins)
 
 with st.expander("How to read this page"):

@@ -31,7 +31,8 @@ from core.charts.canvas import ExportLabels, heatmap_payload
 from core.grid import DisplayGrid, Heatmap, band_levels, compute_aggregate, compute_heatmap, display_grid
 from core.model import ModelParams
 from core.accuracy import normalize_symbol, read_realized
-from core.charts import replay_backdrop, replay_colour_top, replay_layout, replay_template
+from core.charts import (ComparedPictures, compared_pictures, replay_backdrop, replay_colour_top, replay_layout,
+                         replay_template)
 from core.accuracy import Score, score_against_realized
 from core.accuracy.calibrate import CalibrationResult, calibrate
 from core.accuracy.realized_candles import market_from_candle_file, read_candle_file
@@ -227,6 +228,23 @@ def picture_payload(ids: DataIds, params: ModelParams, bins: int, price_range: t
     """The canvas component's message (``core.charts.canvas``) for the display grid of ``ids``;
     ``labels`` name its PNG export."""
     return heatmap_payload(_grid, _levels, price_range, side, highlight, labels)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def _compared(ids: DataIds, default: ModelParams, chosen: ModelParams, bins: int, axis: tuple[float, float],
+              price_range: tuple[float, float], highlight: float, size: tuple[int, int],
+              _markets: tuple[MarketData, ...]) -> ComparedPictures:
+    return compared_pictures(heatmap(_markets, default, bins, axis), heatmap(_markets, chosen, bins, axis), price_range,
+                             highlight=highlight, max_cols=size[0], max_rows=size[1])
+
+
+def compared(markets: Sequence[MarketData], default: ModelParams, chosen: ModelParams, bins: int,
+             axis: tuple[float, float], price_range: tuple[float, float], highlight: float,
+             size: tuple[int, int]) -> ComparedPictures:
+    """The sensitivity page's rasters and hover cells of the ``default`` and ``chosen`` maps
+    (``core.charts.compared_pictures``, ``size`` = (columns, rows)): a rerun that changes neither
+    map (the sweep, the price move, a box opened) reuses them."""
+    return _compared(data_ids(markets), default, chosen, bins, axis, price_range, highlight, size, tuple(markets))
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")

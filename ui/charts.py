@@ -11,6 +11,8 @@ module is imported (the only module that puts Altair charts on a page), the whol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -21,17 +23,24 @@ from altair.utils.schemapi import disable_debug_mode
 disable_debug_mode()
 
 
-def unvalidated(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """A shallow copy of ``chart`` whose ``to_dict`` skips the JSON-schema check (same spec)."""
-    copy = chart.copy(deep=False)
+@contextmanager
+def unvalidated(chart: alt.TopLevelMixin) -> Iterator[alt.TopLevelMixin]:
+    """``chart`` itself, whose ``to_dict`` skips the JSON-schema check inside the ``with`` (same spec).
+
+    Not a copy: copying a layered chart rebuilds it, and Altair deep-copies every layer twice on the way.
+    """
     # SchemaBase.__setattr__ stores chart properties; the method override goes on the instance itself.
-    object.__setattr__(copy, "to_dict", partial(type(copy).to_dict, copy, validate=False))
-    return copy
+    object.__setattr__(chart, "to_dict", partial(type(chart).to_dict, chart, validate=False))
+    try:
+        yield chart
+    finally:
+        object.__delattr__(chart, "to_dict")
 
 
 def show_in(container: Any, chart: alt.TopLevelMixin, **kwargs: Any) -> Any:
     """``container.altair_chart(chart, **kwargs)`` without the repeat schema check."""
-    return container.altair_chart(unvalidated(chart), **kwargs)
+    with unvalidated(chart) as fast:
+        return container.altair_chart(fast, **kwargs)
 
 
 def show(chart: alt.TopLevelMixin, **kwargs: Any) -> Any:

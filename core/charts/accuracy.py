@@ -201,7 +201,7 @@ def per_candle_chart(frame: pd.DataFrame, time_range: tuple[pd.Timestamp, pd.Tim
             )
             .properties(width=width, height=height)
         )
-    return alt.vconcat(*panels, spacing=12).resolve_scale(x="shared", y="independent")
+    return alt.vconcat(*panels, spacing=12, resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="shared", y="independent")))
 
 
 def calibration_frame(score: Score) -> pd.DataFrame:
@@ -233,7 +233,7 @@ def calibration_chart(score: Score, width: int = 420, height: int = 260) -> alt.
     uniform = float(np.nanmean(score.calibration["band_share"])) if len(score.calibration) else 0.1
     rule = alt.Chart(pd.DataFrame({"share": [uniform]})).mark_rule(strokeDash=[4, 3], color="#cccccc").encode(
         y=alt.Y("share:Q"))
-    return alt.layer(bars, rule).properties(width=width, height=height)
+    return alt.layer(bars, rule, width=width, height=height)
 
 
 def _pct(value: float) -> str:

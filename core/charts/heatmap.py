@@ -54,9 +54,11 @@ def tooltip_cells(
         }
     )
     fmt = np.vectorize(format_usd, otypes=[object])
-    fprice = np.vectorize(format_price, otypes=[object])
-    frame["time_txt"] = frame["t0"].dt.strftime("%d %b %H:%M") + " – " + frame["t1"].dt.strftime("%H:%M")
-    frame["band_txt"] = fprice(frame["p0"]) + " – " + fprice(frame["p1"])
+    # Each time span and price band is written once, then repeated for its cells.
+    time_txt = np.array([f"{a:%d %b %H:%M} – {b:%H:%M}" for a, b in zip(t_start, t_end)], dtype=object)
+    band_txt = np.array([f"{format_price(a)} – {format_price(b)}" for a, b in zip(p_lo, p_hi)], dtype=object)
+    frame["time_txt"] = time_txt[jj]
+    frame["band_txt"] = band_txt[ii]
     frame["long_txt"] = fmt(frame["long_usd"])
     frame["short_txt"] = fmt(frame["short_usd"])
     return frame
@@ -138,7 +140,7 @@ def heatmap_chart(
             color=alt.Color("color:N", scale=None),
         )
         layers += [rule, text]
-    return alt.layer(*layers).properties(width=width, height=height)
+    return alt.layer(*layers, width=width, height=height)
 
 
 def colour_legend(vmax: float, width: int = 760) -> alt.Chart:
@@ -227,9 +229,6 @@ def profile_chart(
     label = price.mark_text(color=PRICE_COLOR, align="right", dx=-2, dy=-6, fontSize=10).encode(
         x=alt.XValue(width), y=alt.Y("price:Q", scale=y_scale), text=alt.Text("label:N")
     )
-    return (
-        alt.layer(bar, curve, rule, label)
-        .resolve_scale(x="independent")
-        .properties(width=width, height=height)
-    )
+    return alt.layer(bar, curve, rule, label, width=width, height=height,
+                     resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="independent")))
 

@@ -44,8 +44,7 @@ def market_chart(market: MarketData, width: int | str = "container") -> alt.VCon
     close = alt.Chart(thin).mark_line(color=PRICE_COLOR, strokeWidth=1.2).encode(
         x=x, y=alt.Y("close:Q"),
         tooltip=[alt.Tooltip("time:T", format="%d %b %H:%M"), alt.Tooltip("close:Q", format=",.1f")])
-    price = alt.layer(band, close).properties(width=width, height=260,
-                                              title="Price (close, with each period's high-low range)")
+    price = alt.layer(band, close, width=width, height=260, title="Price (close, with each period's high-low range)")
     known = thin.dropna(subset=["oi"])
     domain = oi_domain(known["oi"].to_numpy(dtype="float64"))
     y = alt.Y("oi:Q", title="Open interest (USD)",
@@ -56,5 +55,6 @@ def market_chart(market: MarketData, width: int | str = "container") -> alt.VCon
     oi_chart = alt.layer(
         base.mark_area(color=OI_COLOR, opacity=0.15, clip=True).encode(y2=alt.Y2Datum(domain[0] if domain else 0)),
         base.mark_line(color=OI_COLOR, strokeWidth=1.5),
-    ).properties(width=width, height=140, title="Open interest (both sides' open positions)")
+        width=width, height=140, title="Open interest (both sides' open positions)",
+    )
     return alt.vconcat(price, oi_chart)

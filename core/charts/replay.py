@@ -89,8 +89,8 @@ def _heatmap_panel(layout: ReplayLayout) -> alt.LayerChart:
         x=_x(layout, "time"), y=alt.Y("close:Q", scale=y), text=alt.Text("label:N")
     )
     layers = [image, line, _future_mask(layout), *_shading(layout, labels=True), _replay_rule(layout), dot, label]
-    return alt.layer(*layers).properties(
-        width=layout.width, height=layout.height,
+    return alt.layer(
+        *layers, width=layout.width, height=layout.height,
         title=alt.TitleParams("Liquidation heatmap up to the replay time (model estimate)", anchor="start", fontSize=13),
     )
 
@@ -118,7 +118,8 @@ def _map_panel(layout: ReplayLayout) -> alt.LayerChart:
     label = price.mark_text(color=PRICE_COLOR, align="right", dx=-2, dy=-7, fontSize=11).encode(
         x=alt.XValue(layout.map_width), y=alt.Y("price:Q", scale=y), text=alt.Text("label:N")
     )
-    return alt.layer(bars, cum, rule, label).resolve_scale(x="independent").properties(
+    return alt.layer(
+        bars, cum, rule, label, resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="independent")),
         width=layout.map_width, height=layout.height,
         title=alt.TitleParams("Liquidation map now", anchor="start", fontSize=12,
                               subtitle=["orange: shorts · blue: longs", "dashed: cumulative (top axis)"],
@@ -147,8 +148,8 @@ def _flows_panel(layout: ReplayLayout) -> alt.LayerChart:
         y=alt.Y("y:Q", scale=y)
     )
     layers = [*_shading(layout, labels=False), bars, zero, text, _replay_rule(layout)]
-    return alt.layer(*layers).properties(
-        width=layout.width, height=FLOWS_HEIGHT,
+    return alt.layer(
+        *layers, width=layout.width, height=FLOWS_HEIGHT,
         title=alt.TitleParams(f"Model: positions liquidated per {span_words(layout.span)} (longs down, shorts up)",
                               anchor="start", fontSize=12),
     )
@@ -164,8 +165,8 @@ def _volume_panel(layout: ReplayLayout) -> alt.LayerChart:
         tooltip=[alt.Tooltip("when:N", title="Period from (UTC)"), alt.Tooltip("amount:N", title="Traded (real)")],
     )
     layers = [*_shading(layout, labels=False), bars, _replay_rule(layout)]
-    return alt.layer(*layers).properties(
-        width=layout.width, height=VOLUME_HEIGHT,
+    return alt.layer(
+        *layers, width=layout.width, height=VOLUME_HEIGHT,
         title=alt.TitleParams(f"Real traded volume per {span_words(layout.span)} (volume × price), for comparison",
                               anchor="start", fontSize=12),
     )
@@ -182,6 +183,8 @@ def replay_template(layout: ReplayLayout, backdrop: dict[str, pd.DataFrame] | No
     """
     top = alt.hconcat(_heatmap_panel(layout), _map_panel(layout), spacing=12)
     legend = colour_legend(layout.vmax, width=layout.width).properties(height=10)
-    chart = alt.vconcat(top, _flows_panel(layout), _volume_panel(layout), legend, spacing=8)
-    spec = chart.resolve_scale(color="independent").configure_view(strokeWidth=0).to_dict()
+    chart = alt.vconcat(top, _flows_panel(layout), _volume_panel(layout), legend, spacing=8,
+                        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+                        config=alt.Config(view=alt.ViewConfig(strokeWidth=0)))
+    spec = chart.to_dict()
     return {**spec, "datasets": {**spec.get("datasets", {}), **(backdrop or {})}}

@@ -7,6 +7,8 @@
   a diverging scale with a dark middle (no change fades into the dark background). Its ends are
   green (less than the default) and magenta (more), ColorBrewer's colour-blind-safe PiYG pair:
   blue and orange already mean longs and shorts on every chart of the app;
+* ``compared_pictures``: the rasters and hover cells of both maps and their difference, in one
+  value (the page caches it);
 * ``profile_comparison_chart``: the liquidation map now, chosen assumptions as bars, the
   default model as outlines on the same axes;
 * ``sweep_chart``: USD at risk and distance to the nearest big cluster as one assumption sweeps
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import altair as alt
@@ -126,6 +129,29 @@ def difference_cells(chosen_cells: pd.DataFrame, default_cells: pd.DataFrame) ->
                                dshort_txt=sign(chosen_cells["short_usd"] - default_cells["short_usd"]))
 
 
+@dataclass(frozen=True)
+class ComparedPictures:
+    """Everything the page draws of two maps on one price axis except the charts themselves: both
+    rasters on one colour scale (``shared_rasters``), their difference (``difference_raster``) and
+    the hover cells of each (``hover_cells``, ``difference_cells``)."""
+
+    rasters: tuple[Raster, Raster]
+    difference: Raster
+    cells: tuple[pd.DataFrame, pd.DataFrame]
+    difference_cells: pd.DataFrame
+
+
+def compared_pictures(default: Heatmap, chosen: Heatmap, price_range: tuple[float, float] | None, *,
+                      highlight: float = HIGHLIGHT_DEFAULT, max_cols: int = 900, max_rows: int = 400) -> ComparedPictures:
+    """The default and chosen maps' ``ComparedPictures`` (both sides, ``highlight`` as on the heatmap page)."""
+    rasters = shared_rasters([default, chosen], "both", price_range, highlight=highlight,
+                             max_cols=max_cols, max_rows=max_rows)
+    cells = (hover_cells(default, price_range), hover_cells(chosen, price_range))
+    diff = difference_raster(chosen, default, "both", price_range, highlight=highlight,
+                             max_cols=max_cols, max_rows=max_rows)
+    return ComparedPictures((rasters[0], rasters[1]), diff, cells, difference_cells(cells[1], cells[0]))
+
+
 def _picture(hm: Heatmap, raster: Raster, cells: pd.DataFrame, tooltips: dict[str, str], width: int, height: int) -> alt.LayerChart:
     """A raster with hover cells (``tooltips``: field -> title) and the close-price line on top."""
     x_scale = alt.Scale(domain=[raster.x0.isoformat(), raster.x1.isoformat()], nice=False)
@@ -146,8 +172,7 @@ def _picture(hm: Heatmap, raster: Raster, cells: pd.DataFrame, tooltips: dict[st
         x=alt.X("time:T", scale=x_scale), y=alt.Y("close:Q", scale=y_scale)
     )
     # A canvas (Streamlit picks SVG below 2,000 marks): one bitmap for the image and the hover grid.
-    return alt.layer(image, hover, line).properties(width=width, height=height,
-                                                    usermeta={"embedOptions": {"renderer": "canvas"}})
+    return alt.layer(image, hover, line, width=width, height=height, usermeta={"embedOptions": {"renderer": "canvas"}})
 
 
 def compared_heatmap_chart(
@@ -237,7 +262,7 @@ def profile_comparison_chart(
     label = price.mark_text(color=PRICE_COLOR, align="left", dx=4, dy=-6, fontSize=10).encode(
         x=alt.XValue(width * 0.55), y=alt.Y("price:Q", scale=y_scale), text=alt.Text("label:N")
     )
-    return alt.layer(bars, outline, rule, label).properties(width=width, height=height)
+    return alt.layer(bars, outline, rule, label, width=width, height=height)
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,9 +334,9 @@ def _x_encoding(spec: SweepSpec, xs: pd.Series) -> alt.X:
 
 
 def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt.Y, colours: list[str],
-           width: int, height: int) -> alt.LayerChart:
+           width: int, height: int, autosize: dict | None = None) -> alt.LayerChart:
     """One sweep panel: a line per metric, the current value's points and rule, and the "off"
-    value (a half-life of none) as dashed levels labelled "no decay"."""
+    value (a half-life of none) as dashed levels labelled "no decay"; ``autosize``: Vega-Lite's."""
     domain = list(dict.fromkeys(data["line"]))
     colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours), legend=alt.Legend(orient="bottom", direction="vertical", title=None, labelLimit=0))
     tips = [alt.Tooltip("x_txt:N", title=spec.label), alt.Tooltip("line:N", title="Metric"), alt.Tooltip("y_txt:N", title="Value")]
@@ -331,7 +356,7 @@ def _panel(data: pd.DataFrame, spec: SweepSpec, current: Any, title: str, y: alt
         layers.append(alt.Chart(mark).mark_point(size=140, filled=True, stroke=PRICE_COLOR, strokeWidth=1.5)
                       .encode(x=x, y=y, color=colour, tooltip=tips))
         layers.append(alt.Chart(mark.head(1)).mark_rule(color=PRICE_COLOR, strokeDash=[2, 3], strokeWidth=1).encode(x=x))
-    return alt.layer(*layers).properties(width=width, height=height, title=title)
+    return alt.layer(*layers, width=width, height=height, title=title, **({"autosize": autosize} if autosize else {}))
 
 
 def sweep_chart(
@@ -341,18 +366,20 @@ def sweep_chart(
     below, as ``spec``'s assumption sweeps its values; the current value is a large ringed point
     on each curve (for a half-life, "off" is drawn as a dashed level across the panel)."""
     risk, cluster = sweep_panels(frame, spec, current, within_pct, width, height)
-    return alt.hconcat(risk, cluster, spacing=40).resolve_scale(color="independent")
+    return alt.hconcat(risk, cluster, spacing=40, resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))
 
 
 def sweep_panels(
-    frame: pd.DataFrame, spec: SweepSpec, current: Any, within_pct: float, width: int = 460, height: int = 250
+    frame: pd.DataFrame, spec: SweepSpec, current: Any, within_pct: float, width: int = 460, height: int = 250,
+    autosize: dict | None = None,
 ) -> tuple[alt.LayerChart, alt.LayerChart]:
-    """``sweep_chart``'s two panels as separate charts (each can fill its own column, or stack on a phone)."""
+    """``sweep_chart``'s two panels as separate charts (each can fill its own column, or stack on a phone);
+    ``autosize`` is Vega-Lite's, for both."""
     data = sweep_frame(frame, spec, within_pct, current)
     risk = _panel(data[data["panel"] == "risk"], spec, current, f"USD liquidated by a {within_pct:g}% move",
                   alt.Y("y:Q", title="USD (estimated)", axis=dollar_axis()),
-                  [LONG_COLOR, SHORT_COLOR], width, height)
+                  [LONG_COLOR, SHORT_COLOR], width, height, autosize)
     cluster = _panel(data[data["panel"] == "cluster"], spec, current, "Distance to the nearest big cluster",
                      alt.Y("y:Q", title="% from the price", axis=alt.Axis(labelFontSize=AXIS_FONT)),
-                     [LONG_COLOR, SHORT_COLOR], width, height)
+                     [LONG_COLOR, SHORT_COLOR], width, height, autosize)
     return risk, cluster

@@ -98,8 +98,8 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
         y=alt.Y(field="price", type="quantitative", scale=y),
         color=alt.Color(field="colour", type="nominal", scale=None),
     )
-    left = alt.layer(profile_bars, rules).properties(width=320, height=height,
-                                                     title=alt.TitleParams("Levels swept", anchor="start", fontSize=13))
+    left = alt.layer(profile_bars, rules, width=320, height=height,
+                     title=alt.TitleParams("Levels swept", anchor="start", fontSize=13))
 
     n = len(result.steps)
     liquidated = (result.steps["liquidated_long_usd"] + result.steps["liquidated_short_usd"]).to_numpy()
@@ -138,7 +138,7 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
         x=alt.XValue(440), y=alt.Y(field="price", type="quantitative", scale=y),
         text=alt.Text(field="label", type="nominal"),
     )
-    right = alt.layer(rules, line, dots, text_above, text_below, stop_text).properties(
-        width=440, height=height, title=alt.TitleParams("Cascade path", anchor="start", fontSize=13)
-    )
-    return alt.hconcat(left, right, spacing=14).resolve_scale(color="independent").configure_view(strokeWidth=0)
+    right = alt.layer(rules, line, dots, text_above, text_below, stop_text, width=440, height=height,
+                      title=alt.TitleParams("Cascade path", anchor="start", fontSize=13))
+    return alt.hconcat(left, right, spacing=14, resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+                       config=alt.Config(view=alt.ViewConfig(strokeWidth=0)))

@@ -95,7 +95,7 @@ class MarketData:
     @property
     def has_open_interest(self) -> bool:
         """True when at least two candles have a known open interest (so changes can be taken)."""
-        return int(self.open_interest.notna().sum()) >= 2
+        return int(np.count_nonzero(~np.isnan(self.open_interest.to_numpy(dtype="float64", na_value=np.nan)))) >= 2
 
     @property
     def memory(self) -> pd.Timedelta:
@@ -200,9 +200,7 @@ def clean_candles(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     frame.index = frame.index.tz_localize("UTC") if frame.index.tz is None else frame.index.tz_convert("UTC")
     frame.index = frame.index.as_unit("ns")
     frame.index.name = "time"
-    frame = frame[list(CANDLE_COLUMNS)].apply(pd.to_numeric, errors="coerce").astype("float64")
     notes: list[str] = []
-
     n0 = len(frame)
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
@@ -211,17 +209,22 @@ def clean_candles(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     if (dups := n0 - len(frame)):
         notes.append(f"{dups} duplicate candle(s) dropped")
 
-    prices = frame[["open", "high", "low", "close"]]
-    bad_price = prices.isna().any(axis=1) | (prices <= 0).any(axis=1)
-    frame = frame.assign(volume=frame["volume"].fillna(0.0).clip(lower=0.0))
-    inconsistent = ~bad_price & (
-        (frame["high"] < frame[["open", "close"]].max(axis=1)) | (frame["low"] > frame[["open", "close"]].min(axis=1))
-    )
+    # The checks on NumPy arrays (DataFrame methods here cost more than the fetch's parsing).
+    values = np.empty((len(frame), len(CANDLE_COLUMNS)))
+    for i, name in enumerate(CANDLE_COLUMNS):
+        values[:, i] = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    o, h, lo, c, v = values.T
+    prices = values[:, :4]
+    with np.errstate(invalid="ignore"):
+        bad_price = np.isnan(prices).any(axis=1) | (prices <= 0).any(axis=1)
+        inconsistent = ~bad_price & ((h < np.fmax(o, c)) | (lo > np.fmin(o, c)))
+    values[:, 4] = np.clip(np.where(np.isnan(v), 0.0, v), 0.0, None)
     if (n := int(bad_price.sum())):
         notes.append(f"{n} candle(s) with missing or non-positive prices dropped")
     if (n := int(inconsistent.sum())):
         notes.append(f"{n} candle(s) with high/low inconsistent with open/close dropped")
-    frame = frame.loc[~(bad_price | inconsistent)]
+    keep = ~(bad_price | inconsistent)
+    frame = pd.DataFrame(values[keep], index=frame.index[keep], columns=list(CANDLE_COLUMNS))
     return frame, tuple(notes)
 
 

@@ -7,7 +7,9 @@ per candle, the USD of the levels still alive at its close (MODEL.md, "heatmap v
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -288,6 +290,26 @@ def compute_heatmap(
     return _heatmap_from_levels(market, params, lv, fates, edges, price_range is not None, k)
 
 
+def _one_column(
+    market: MarketData, lv: Levels, index: CrossingIndex | None, price_bins: int,
+    price_range: tuple[float, float] | None, at: int,
+) -> tuple[int, dict[str, Fate], np.ndarray]:
+    """The grid column of candle ``at``, both sides' fates and the price axis, for a map at one candle."""
+    n = len(market.candles)
+    k = window_index(market)
+    index = index if index is not None else crossing_index(market)
+    fates = {s: side_fates(lv, getattr(lv, s), index) for s in ("long", "short")}
+    return k + column_index(at, n - k), fates, _window_edges(market, lv, fates, k, price_bins, price_range)
+
+
+def _alive_at(lv: Levels, side: str, fate: Fate, col: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of a side's levels are alive at the close of ``col`` inside the axis, their bands and USD."""
+    side_levels = getattr(lv, side)
+    band, inside = _band_of(side_levels.price, edges)
+    keep = (side_levels.birth <= col) & (fate.end > col) & inside
+    return keep, band[keep], side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
+
+
 def compute_profile(
     market: MarketData,
     params: ModelParams = ModelParams(),
@@ -301,23 +323,47 @@ def compute_profile(
 
     ``index`` (a ``CrossingIndex`` of this market) can be passed to reuse it across calls.
     """
-    n = len(market.candles)
-    k = window_index(market)
-    col = k + column_index(at, n - k)
     lv = build_levels(market, params)
-    index = index if index is not None else crossing_index(market)
-    c = market.candles
-    fates = {s: side_fates(lv, getattr(lv, s), index) for s in ("long", "short")}
-    edges = _window_edges(market, lv, fates, k, price_bins, price_range)
+    col, fates, edges = _one_column(market, lv, index, price_bins, price_range, at)
     cols = []
     for name in ("long", "short"):
-        side_levels, fate = getattr(lv, name), fates[name]
-        alive = (side_levels.birth <= col) & (fate.end > col)
-        band, inside = _band_of(side_levels.price, edges)
-        keep = alive & inside
-        value = side_levels.notional[keep] * np.exp(lv.log_scale[col] - lv.log_scale[side_levels.birth[keep]])
-        cols.append(_weighted_counts(band[keep], value, len(edges) - 1))
+        _, band, value = _alive_at(lv, name, fates[name], col, edges)
+        cols.append(_weighted_counts(band, value, len(edges) - 1))
+    c = market.candles
     return make_profile(c.index[col], float(c["close"].iloc[col]), edges, cols[0], cols[1])
+
+
+def compute_tier_profiles(
+    market: MarketData,
+    params: ModelParams,
+    tiers: Sequence[float],
+    price_bins: int,
+    price_range: tuple[float, float],
+    index: CrossingIndex | None = None,
+) -> dict[float, Profile]:
+    """For each leverage tier, the map at the last candle with ALL new positions at that tier:
+    ``compute_profile(market, replace(params, leverage_weights={tier: 1.0}), ...)`` for each one,
+    from one set of levels.
+
+    Levels, their deaths, closing, turnover and decay do not depend on the leverage weights, so the
+    levels of every tier are built once at equal weights (1/N each) and each tier's bands are summed
+    and scaled by N: the same numbers up to rounding, at the cost of about one map instead of N.
+    The price axis is fixed (``price_range``): a fitted axis would depend on the tiers.
+    """
+    order = np.array(sorted({float(t) for t in tiers}))
+    lv = build_levels(market, replace(params, leverage_weights={t: 1.0 for t in order}))
+    col, fates, edges = _one_column(market, lv, index, price_bins, price_range, -1)
+    bands = len(edges) - 1
+    per_side = {}
+    for name in ("long", "short"):
+        keep, band, value = _alive_at(lv, name, fates[name], col, edges)
+        tier = np.searchsorted(order, getattr(lv, name).leverage[keep])
+        sums = _weighted_counts(tier * bands + band, value * len(order), len(order) * bands)
+        per_side[name] = sums.reshape(len(order), bands)
+    c = market.candles
+    time, price = c.index[col], float(c["close"].iloc[col])
+    return {float(t): make_profile(time, price, edges, per_side["long"][i], per_side["short"][i])
+            for i, t in enumerate(order)}
 
 
 def compute_liquidated(

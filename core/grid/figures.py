@@ -88,11 +88,11 @@ def _top_clusters(prof: Profile, n: int) -> tuple[np.ndarray, np.ndarray, np.nda
              for lo, hi, total in find_clusters(usd)]
     if not found:
         return np.empty(0), np.empty(0), np.empty(0)
-    price = np.array([float(np.average(c, weights=w)) if t > 0 else float(c[0]) for w, c, t in found])
     usd = np.array([t for _, _, t in found])
     order = np.argsort(-usd, kind="stable")[:n]
-    price, usd = price[order], usd[order]
-    return price, usd, (price / prof.price - 1.0) * 100.0
+    price = np.array([float(np.average(c, weights=w)) if t > 0 else float(c[0])
+                      for w, c, t in (found[i] for i in order)])  # only the n kept: a profile has hundreds
+    return price, usd[order], (price / prof.price - 1.0) * 100.0
 
 
 def nearest_clusters(view: Heatmap | Profile, n: int = MAJOR_CLUSTERS, at: int = -1) -> dict[str, float]:

@@ -19,7 +19,7 @@ import pandas as pd
 from core.data.market import MarketData
 from core.format import format_usd
 from core.grid.crossing import CrossingIndex
-from core.grid.engine import compute_profile
+from core.grid.engine import compute_profile, compute_tier_profiles
 from core.grid.figures import DEFAULT_WITHIN_PCT, as_profile, near_rows, nearest_clusters
 from core.grid.types import Heatmap, Profile, make_profile
 from core.model.params import ModelParams, lognormal_leverage_weights
@@ -181,7 +181,7 @@ def sweep(
         tiers = {float(k) for k, _ in params.leverage_weights}
         if field.startswith("weight_"):
             tiers |= {float(field[len("weight_") : -1])}
-        unit = {k: profile_of(replace(params, leverage_weights={k: 1.0})) for k in sorted(tiers)}
+        unit = compute_tier_profiles(market, params, sorted(tiers), price_bins, axis, index)
         first = next(iter(unit.values()))
         for v in values:
             weights = with_value(params, field, v).leverage_weights

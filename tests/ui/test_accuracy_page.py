@@ -26,13 +26,12 @@ PAIR = ("BTCUSDT-1m-2026-02-05.csv", "BTCUSDT-metrics-2026-02-05.csv")
 
 
 def open_page(state: dict | None = None, **params) -> AppTest:
-    """A fresh session (app.py runs with ``params`` and ``state``), then the accuracy page."""
+    """A fresh session opened on the accuracy page's link with ``params`` (and ``state``)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in (state or {}).items():
         at.session_state[key] = value
     for key, value in params.items():
         at.query_params[key] = value
-    at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
     return at

@@ -1,7 +1,7 @@
 """AppTest: the Cascade replay page from a link: replay, play, jump, what-if, crash offer, proxy notice.
 
-AppTest re-executes only the page on reruns (not app.py), so every test starts from a fresh run of
-the whole app with a link, then switches to the replay page.
+Every test starts from a fresh session opened on the replay page's link, as a shared link opens it
+(tests/ui/test_cache.py moves between pages in one session).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ CRASH_LINK = {"src": "btc_2026-02_crash", "tf": "5m", "lb": "3d", "model": "v1"}
 
 
 def open_replay(**params) -> AppTest:
+    """A fresh session opened on the replay page's link with ``params``."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
-    at.run()
     at.switch_page("app_pages/replay.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at

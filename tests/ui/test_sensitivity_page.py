@@ -1,6 +1,7 @@
 """AppTest: the Leverage sensitivity page; every control redraws it and its state lives in the link.
 
-(Links are checked with fresh runs that start on the default page and then switch.)
+Links are checked with fresh sessions opened on the page, as a shared link opens it; one test opens the
+default page first and switches, as a user moving between pages does.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ TIMEOUT = 90
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGE = "app_pages/sensitivity.py"
 SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
+# The tests that move controls open the sample at 1-hour candles: the same controls, link and checks
+# on 72 candles instead of 858, at about half the cost of a rerun. The default 5-minute view is
+# the one of the page fixture, the link, highlight and leverage-property tests.
+HOURLY = {"src": SAMPLE, "tf": "1h"}
 
 
 def open_page(**params) -> AppTest:
-    """A fresh session from a link with ``params``, on the sensitivity page."""
+    """A fresh session opened on the sensitivity page's link with ``params``."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
-    at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -68,61 +72,75 @@ def test_page_shows_the_lead_both_pictures_metrics_and_the_sweep(page):
     assert any(t.value == "Leverage sensitivity" for t in page.title)
 
 
-@pytest.mark.parametrize("tier", LEVERAGE_TIERS)
-def test_each_tier_slider_redraws_and_marks_the_preset_custom(tier):
-    at = open_page(src=SAMPLE, model="v1")
-    before = picture(at)
-    at.slider(key=f"sensitivity_w{tier}").set_value(80).run()
-    assert not at.exception
-    assert picture(at) != before
-    assert at.selectbox(key="sensitivity_preset").value == "custom"
-    assert url(at)[f"w{tier}"] == "80"
-    shares = next(c.value for c in at.caption if c.value.startswith("Share of new positions"))
-    assert f"**{tier}x {80 / (180 - SensitivityState().weights[tier]):.0%}**" in shares  # normalised, live
+# The controls' tests move every control of a group in turn in ONE session (a subtest each, reported
+# on its own): each move must redraw the page against the picture just before it and write its key
+# to the link. A session per control cost two more script runs each (a third of the page's tests' time).
 
 
-@pytest.mark.parametrize(
-    ("kind", "key", "value"),
-    [
-        ("slider", "sensitivity_sls", 0.7),
-        ("slider", "sensitivity_mmr", 2.0),
-        ("radio", "sensitivity_br", "exchange"),
-        ("selectbox", "sensitivity_entry", "close"),
-        ("select_slider", "sensitivity_decay", 12.0),
-        ("toggle", "sensitivity_lsr", True),
-        ("radio", "sensitivity_proxy", "always"),
-    ],
-)
-def test_each_assumption_control_redraws_the_page(kind, key, value):
-    at = open_page(src=SAMPLE, model="v1")
-    before = picture(at)
-    getattr(at, kind)(key=key).set_value(value).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert picture(at) != before
-    assert at.selectbox(key="sensitivity_preset").value == "custom"
+def test_each_tier_slider_redraws_and_marks_the_preset_custom(subtests):
+    at = open_page(**HOURLY, model="v1")
+    for tier in LEVERAGE_TIERS:
+        with subtests.test(tier=tier):
+            before = picture(at)
+            at.slider(key=f"sensitivity_w{tier}").set_value(80).run()
+            assert not at.exception
+            assert picture(at) != before
+            assert at.selectbox(key="sensitivity_preset").value == "custom"
+            assert url(at)[f"w{tier}"] == "80"
+            shares = next(c.value for c in at.caption if c.value.startswith("Share of new positions"))
+            assert f"**{tier}x {80 / sum(sliders(at).values()):.0%}**" in shares  # normalised, live
 
 
-@pytest.mark.parametrize(("kind", "key", "value"), [
+ASSUMPTION_MOVES = [  # (widget kind, key, value) under v1, in an order where each one still counts
+    ("slider", "sensitivity_sls", 0.7),
+    ("slider", "sensitivity_mmr", 2.0),
+    ("radio", "sensitivity_br", "exchange"),  # disables the flat rate: after it
+    ("selectbox", "sensitivity_entry", "close"),
+    ("select_slider", "sensitivity_decay", 12.0),
+    ("toggle", "sensitivity_lsr", True),
+    ("radio", "sensitivity_proxy", "always"),
+]
+V2_MOVES = [
     ("slider", "sensitivity_lmed", 25.0),
     ("slider", "sensitivity_lsig", 0.5),
     ("slider", "sensitivity_turn", 0.02),
     ("slider", "sensitivity_same", 0.6),
     ("selectbox", "sensitivity_entry", "hlc3"),
-])
-def test_each_v2_control_redraws_the_page_against_the_default(kind, key, value):
+]
+
+
+def move_each(at: AppTest, subtests, moves: list[tuple[str, str, object]], then) -> None:
+    """Move each control of ``moves`` in turn (a subtest each): the page redraws against the picture
+    just before, the link gets the control's key, and ``then(at)`` holds."""
+    for kind, key, value in moves:
+        with subtests.test(key=key):
+            before = picture(at)
+            getattr(at, kind)(key=key).set_value(value).run()
+            assert not at.exception, [e.message for e in at.exception]
+            assert picture(at) != before
+            assert key.removeprefix("sensitivity_") in url(at)
+            then(at)
+
+
+def test_each_assumption_control_redraws_the_page(subtests):
+    def custom(at: AppTest) -> None:
+        assert at.selectbox(key="sensitivity_preset").value == "custom"
+
+    move_each(open_page(**HOURLY, model="v1"), subtests, ASSUMPTION_MOVES, custom)
+
+
+def test_each_v2_control_redraws_the_page_against_the_default(subtests):
     """Under the default v2 the ladder, turnover, same-candle share and entry rule are controls; the
     page compares them with the default (v2) and names them "edited"."""
-    at = open_page(src=SAMPLE)
-    before = picture(at)
-    getattr(at, kind)(key=key).set_value(value).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert picture(at) != before
-    assert any("**Your assumptions: Calibrated (v2), edited.**" in m.value for m in at.markdown)
-    assert url(at)["model"] == "v2" and key.removeprefix("sensitivity_") in url(at)
+    def edited(at: AppTest) -> None:
+        assert any("**Your assumptions: Calibrated (v2), edited.**" in m.value for m in at.markdown)
+        assert url(at)["model"] == "v2"
+
+    move_each(open_page(**HOURLY), subtests, V2_MOVES, edited)
 
 
 def test_exchange_brackets_say_which_table_and_offer_the_position_size():
-    at = open_page(src=SAMPLE, br="exchange")
+    at = open_page(**HOURLY, br="exchange")
     assert at.slider(key="sensitivity_mmr").disabled
     assert any("maintenance brackets for BTC/USDT:USDT" in c.value for c in at.caption)
     before = picture(at)
@@ -133,17 +151,18 @@ def test_exchange_brackets_say_which_table_and_offer_the_position_size():
 
 def test_volume_proxy_market_offers_the_proxy_settings():
     """A market without open interest shows the proxy note and its two settings, which redraw."""
-    at = open_page(src="btc_2024-03-05_crash")
+    at = open_page(src="btc_2024-03-05_crash", tf="1h")
     assert any("no open-interest history" in i.value for i in at.info)
     before = picture(at)
     at.slider(key="sensitivity_psh").set_value(0.3).run()
     assert not at.exception and picture(at) != before
+    before = picture(at)
     at.select_slider(key="sensitivity_phl").set_value(48.0).run()
-    assert not at.exception
+    assert not at.exception and picture(at) != before
 
 
 def test_preset_sets_the_sliders_and_reset_restores_the_default():
-    at = open_page(src=SAMPLE, model="v1")
+    at = open_page(**HOURLY, model="v1")
     at.selectbox(key="sensitivity_preset").set_value("Degen (high leverage)").run()
     assert sliders(at) == {5: 2, 10: 8, 25: 25, 50: 35, 100: 30}
     assert url(at)["preset"] == "degen"
@@ -162,7 +181,7 @@ def test_preset_sets_the_sliders_and_reset_restores_the_default():
 
 
 def test_sweep_selector_and_window_redraw_the_sweep():
-    at = open_page(src=SAMPLE)
+    at = open_page(**HOURLY)
     sweep_spec = at.get("vega_lite_chart")[-1].proto.spec
     for key in ("lsig", "turn", "same", "sls", "mmr", "decay", "entry", "pos", "w5"):
         at.selectbox(key="sensitivity_sw").set_value(key).run()
@@ -186,7 +205,7 @@ def test_more_high_leverage_brings_the_nearest_clusters_closer():
 
 
 def test_long_share_one_leaves_no_short_levels():
-    at = open_page(src=SAMPLE)
+    at = open_page(**HOURLY)
     at.slider(key="sensitivity_sls").set_value(1.0).run()
     m = metrics(at)
     assert m["Shorts +2%"] == m["Shorts +5%"] == m["Shorts +10%"] == "$0"
@@ -202,15 +221,15 @@ def test_presets_round_trip_through_the_link(name):
     Two presets through the page (one moves the tiers, one the long share); every preset's link and
     state are checked without Streamlit in tests/ui/test_sensitivity_state.py."""
     assert name in PRESETS
-    at = open_page(src=SAMPLE, model="v1")
+    at = open_page(**HOURLY, model="v1")
     at.selectbox(key="sensitivity_preset").set_value(name).run()
     link = url(at)
-    assert link == {"src": SAMPLE, **preset_state(name).to_params()}
+    assert link == {**HOURLY, **preset_state(name).to_params()}
     again = open_page(**link)
     assert sliders(again) == sliders(at) == preset_state(name).weights
     assert again.slider(key="sensitivity_sls").value == pytest.approx(preset_state(name).sls)
     assert again.selectbox(key="sensitivity_preset").value == name
-    short = open_page(src=SAMPLE, preset=preset_slug(name))
+    short = open_page(**HOURLY, preset=preset_slug(name))
     assert sliders(short) == sliders(at)
 
 

@@ -45,12 +45,24 @@ def test_show_draws_what_altair_chart_draws():
     assert [c.proto.datasets[0].data for c in charts[1:]] == [charts[0].proto.datasets[0].data] * 2
 
 
-def test_unvalidated_skips_only_the_schema_check():
+def test_unvalidated_skips_only_the_schema_check_and_only_inside():
     chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_bar().encode(x=alt.X("a:Q"))
-    assert unvalidated(chart).to_dict() == chart.to_dict()
+    expected = chart.to_dict()
+    with unvalidated(chart) as fast:
+        assert fast.to_dict() == expected
     broken = chart.properties(width=300)
     object.__setattr__(broken, "_kwds", {**broken._kwds, "width": "wide"})  # not a Vega-Lite width
     with pytest.raises(Exception):
         broken.to_dict()
-    assert unvalidated(broken).to_dict()["width"] == "wide"
-    assert chart.to_dict() == unvalidated(chart).to_dict()  # the original is untouched
+    with unvalidated(broken) as fast:
+        assert fast.to_dict()["width"] == "wide"
+    with pytest.raises(Exception):  # checked again after the with
+        broken.to_dict()
+    assert chart.to_dict() == expected and "to_dict" not in vars(chart)
+
+
+def test_unvalidated_restores_the_chart_when_drawing_fails():
+    chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_bar().encode(x=alt.X("a:Q"))
+    with pytest.raises(RuntimeError), unvalidated(chart):
+        raise RuntimeError("drawing failed")
+    assert "to_dict" not in vars(chart)

@@ -14,20 +14,16 @@ from core.grid import Heatmap
 from core.model import DEFAULT_PRESET, ModelParams
 from core.charts import (
     compared_heatmap_chart,
-    difference_cells,
     difference_chart,
     difference_legend,
-    difference_raster,
-    hover_cells,
     profile_comparison_chart,
     shared_legend,
-    shared_rasters,
     signed_usd,
     sweep_panels,
 )
 from core.sensitivity_state import WITHIN_CHOICES, SensitivityState, sweep_base
 from core.sensitivity_sweeps import SWEEPS, current_value, sweep_values
-from ui.cache import sweep_metrics
+from ui.cache import compared, sweep_metrics
 from ui.charts import show, show_in
 from ui.controls import highlight_slider
 from ui.data import Loaded, exchange_label
@@ -101,27 +97,24 @@ def _differs(a: Heatmap, b: Heatmap) -> bool:
     return any(float(np.max(np.abs(x - y), initial=0.0)) >= 1.0 for x, y in ((a.long, b.long), (a.short, b.short)))
 
 
-def pictures(default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float]) -> None:
-    """The shared Highlight; default and chosen heatmaps on one colour scale; the difference; the
-    liquidation maps now."""
+def pictures(loaded: Loaded, default_params: ModelParams, params: ModelParams, bins: int, axis: tuple[float, float],
+             default_hm: Heatmap, chosen_hm: Heatmap, price_range: tuple[float, float]) -> None:
+    """The shared Highlight; default and chosen heatmaps (``default_params``, ``params`` on ``bins``
+    bands over ``axis``) on one colour scale; the difference; the liquidation maps now."""
     highlight = highlight_slider(st.columns([1, 2])[0])
-    rasters = shared_rasters([default_hm, chosen_hm], "both", price_range, highlight=highlight,
-                             max_cols=CHART_W, max_rows=CHART_H)
-    cells = [hover_cells(hm, price_range) for hm in (default_hm, chosen_hm)]
+    drawn = compared(loaded.markets, default_params, params, bins, axis, price_range, highlight, (CHART_W, CHART_H))
     left, right = st.columns(2)
-    for col, hm, raster, hover, title in ((left, default_hm, rasters[0], cells[0], DEFAULT_TITLE),
-                                          (right, chosen_hm, rasters[1], cells[1], "Your assumptions")):
+    for col, hm, raster, hover, title in ((left, default_hm, drawn.rasters[0], drawn.cells[0], DEFAULT_TITLE),
+                                          (right, chosen_hm, drawn.rasters[1], drawn.cells[1], "Your assumptions")):
         col.markdown(f"##### {title}")
         show_in(col, compared_heatmap_chart(hm, raster, hover, CHART_W, CHART_H), width="stretch")
-    show(shared_legend(rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
+    show(shared_legend(drawn.rasters[0].vmax, CHART_W), width="stretch", height=LEGEND_H)
     left, right = st.columns(2)
-    diff = difference_raster(chosen_hm, default_hm, "both", price_range, highlight=highlight,
-                             max_cols=CHART_W, max_rows=CHART_H)
     left.markdown("##### What changed: yours minus default")
-    show_in(left, difference_chart(chosen_hm, diff, difference_cells(cells[1], cells[0]), CHART_W, CHART_H),
-                      width="stretch")
+    show_in(left, difference_chart(chosen_hm, drawn.difference, drawn.difference_cells, CHART_W, CHART_H),
+            width="stretch")
     if _differs(chosen_hm, default_hm):
-        show_in(left, difference_legend(diff.vmax, CHART_W), width="stretch", height=LEGEND_H)
+        show_in(left, difference_legend(drawn.difference.vmax, CHART_W), width="stretch", height=LEGEND_H)
     else:
         left.caption("No change: your assumptions put the same USD in every band as the default model.")
     right.markdown("##### Liquidation map now")
@@ -141,11 +134,12 @@ def sweep_section(loaded: Loaded, chosen: SensitivityState, params: ModelParams,
     base = sweep_base(chosen.sw, params)
     values = sweep_values(chosen.sw, base)
     frame = sweep_metrics(loaded.ids, base, SWEEPS[chosen.sw].field, values, float(chosen.sx), axis, bins, loaded.primary)
-    panels = sweep_panels(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240)
+    # fit-x: the column stretches the panel's width, never squeezes its height (Streamlit's default "fit"
+    # packs title, axes and the two-line legend into the height and left a plot a few pixels high).
+    panels = sweep_panels(frame, SWEEPS[chosen.sw], current_value(chosen.sw, base), chosen.sx, width=SWEEP_W, height=240,
+                          autosize={"type": "fit-x", "contains": "padding"})
     for column, panel in zip(st.columns(2), panels):
-        # fit-x: the column stretches the panel's width, never squeezes its height (Streamlit's default "fit"
-        # packs title, axes and the two-line legend into the height and left a plot a few pixels high).
-        show_in(column, panel.properties(autosize={"type": "fit-x", "contains": "padding"}), width="stretch")
+        show_in(column, panel, width="stretch")
     if base != params:
         st.caption("This sweep uses the flat rate." if chosen.sw == "mmr" else "This sweep uses the exchange bracket table.")
     if len(loaded.markets) > 1:

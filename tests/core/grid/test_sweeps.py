@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from core.grid import (
     sweep,
     with_value,
 )
+from core.grid.engine import compute_tier_profiles
 from core.grid.sweeps import ladder_shape
 from core.model import CALIBRATED_V2, ModelParams, model_params
 
@@ -189,6 +191,28 @@ def test_weight_sweep_by_linearity_equals_recomputing_each_value():
         for key, expected in slow.items():
             got = row[key]
             assert (np.isnan(got) and np.isnan(expected)) or got == pytest.approx(expected, rel=1e-9, abs=1e-6), key
+
+
+@pytest.mark.parametrize(("key", "params"), [
+    ("btc_2026-02_crash", ModelParams(brackets="exchange", decay_half_life=12.0)),
+    ("btc_2026-09", model_params(CALIBRATED_V2)),  # ladder, range entries, turnover, same-candle share
+    ("btc_2024-03-05_crash", ModelParams(entry="close")),  # no open interest: the volume proxy
+])
+def test_tier_profiles_equal_one_profile_per_tier(key, params):
+    """The sweep's one-pass maps per tier are what compute_profile gives with all weight on each tier."""
+    market = load_bundled(key, "15m")
+    last = float(market.candles["close"].iloc[-1])
+    axis = (last * 0.7, last * 1.3)
+    tiers = [float(t) for t, _ in params.leverage_weights] + [7.0]  # a tier the weights lack as well
+    maps = compute_tier_profiles(market, params, tiers, 300, axis)
+    assert sorted(maps) == sorted(set(tiers))
+    for tier, got in maps.items():
+        one = compute_profile(market, replace(params, leverage_weights={tier: 1.0}), price_bins=300, price_range=axis)
+        assert got.time == one.time and got.price == one.price
+        np.testing.assert_array_equal(got.price_edges, one.price_edges)
+        np.testing.assert_allclose(got.long, one.long, rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(got.short, one.short, rtol=1e-12, atol=1e-6)
+    assert sum(m.long.sum() + m.short.sum() > 0 for m in maps.values()) >= 3  # not a comparison of empty maps
 
 
 @pytest.mark.parametrize("key", ["btc_2026-09", "btc_2026-02_crash", "btc_2024-03-05_crash"])
