@@ -5,7 +5,7 @@
 #                              missing) and load tests. The README's command; CI (.ci/run) runs exactly this.
 #   scripts/test.sh --fast     the inner loop: everything except the `browser` and `load` markers
 #                              (-m "not browser and not load"), on 2 pytest-xdist workers; no Chromium.
-#                              About a minute and a half on an idle 2-core machine.
+#                              About 80 s on an idle 2-core machine (its speed drifts: 67-90 s).
 #   scripts/test.sh [--fast] ARGS...   extra pytest arguments, e.g. `--fast tests/core -x`, `-k replay`.
 # Both install Debian's redis-server when missing (tests/redis starts its own on a free loopback port).
 #

@@ -21,7 +21,7 @@ PAGE = "app_pages/sensitivity.py"
 SAMPLE = "btc_2026-09"  # OKX open interest with a long/short ratio
 # The tests that move controls open the sample at 1-hour candles: the same controls, link and checks
 # on 72 candles instead of 858, at about half the cost of a rerun. The default 5-minute view is
-# the one of the page fixture, the link, highlight and leverage-property tests.
+# the one of the page fixture, the bad-link and leverage-property tests.
 HOURLY = {"src": SAMPLE, "tf": "1h"}
 
 
@@ -260,7 +260,7 @@ def test_the_shared_view_keeps_the_page_keys_in_the_link():
 def test_highlight_goes_the_heatmaps_way_and_lives_in_the_link():
     """The pictures have the heatmap page's "Highlight" (subtle -> strong), not a percentile: moving
     it right lowers the colour scale's top, and the shared ``hl`` goes into the link."""
-    at = open_page(src=SAMPLE)
+    at = open_page(**HOURLY)
     slider = at.slider(key="heatmap_hl")
     assert slider.label.startswith("Highlight") and slider.value == 20.0 and (slider.min, slider.max) == (0, 100)
     subtle = picture(at)[1]
@@ -273,6 +273,6 @@ def test_highlight_goes_the_heatmaps_way_and_lives_in_the_link():
 def test_an_old_links_brightness_percentile_opens_as_its_highlight():
     """A link from before "Highlight" (clip=95) opens with the highlight of that percentile; the
     link then carries hl, not clip."""
-    at = open_page(src=SAMPLE, clip="95")
+    at = open_page(**HOURLY, clip="95")
     assert at.slider(key="heatmap_hl").value == 41.0
     assert url(at).get("hl") == "41" and "clip" not in url(at)
