@@ -1,6 +1,6 @@
-"""Heatmap page responsiveness in Chromium, as a user feels it (issue 15, item 4).
+"""Heatmap and sensitivity page responsiveness in Chromium, as a user feels it (issue 15, item 4).
 
-Run: .venv/bin/python bench/bench_ux.py [--runs 5]
+Run: .venv/bin/python bench/bench_ux.py [--runs 5] [--size 390x844] [--page sensitivity]
 
 Serves the app offline (tests/browser/serve_offline.py) on the bundled 3-day BTC sample and measures,
 median of ``--runs`` after one discarded warm-up:
@@ -9,6 +9,11 @@ median of ``--runs`` after one discarded warm-up:
   the option, once the list is open);
 * a fresh link -> painted heatmap (a new tab, i.e. a new session, in the same browser, on a warm
   server; the very first open, with the browser's cache empty, is printed apart).
+
+``--page sensitivity``: the leverage-sensitivity page instead; its controls are the Highlight slider
+(every picture is redrawn) and the "Assumption to sweep" pick (alternating between the two ladder
+sweeps: once both are cached, only the sweep panels change), and "final paint" is the last pixel
+change of any of its Vega charts (canvas pixels, or the DOM for the SVG ones).
 
 "Final paint" is the last change of the heatmap's pixels (the first Vega chart, or the canvas
 component): a script in the page compares a thumbnail of its canvases every frame and records when
@@ -36,7 +41,7 @@ from serving import wait_healthy  # bench/serving.py (this script's folder is on
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run",
         "--disable-dev-shm-usage"]
-QUERY = "/?src=btc_2026-09"
+QUERIES = {"heatmap": "/?src=btc_2026-09", "sensitivity": "/sensitivity?src=btc_2026-09"}
 QUIET_MS = 1000
 TARGETS = {"control": 1.0, "fresh link": 2.5}
 
@@ -58,7 +63,7 @@ const tctx = thumb.getContext('2d', {willReadFrequently: true});
 let last = '';
 (function watch() {
   requestAnimationFrame(watch);  // first: an error below must not stop the watch
-  const heat = document.querySelector('.lh-root, [data-testid="stVegaLiteChart"]');
+  const heat = document.querySelector(window.__allCharts ? '[data-testid="stMain"]' : '.lh-root, [data-testid="stVegaLiteChart"]');
   let sig = '';
   for (const c of heat ? heat.querySelectorAll('canvas') : []) {
     if (!c.width || !c.height) continue;
@@ -99,16 +104,24 @@ def heatmap_ready(page) -> None:
     page.wait_for_function(IDLE, timeout=120_000)
 
 
-def fresh_link(context, url: str) -> float:
+def open_page(context, url: str, page_name: str):
+    """A new tab on ``page_name``'s link, its paint watch installed; waits until it is painted and idle."""
+    page = context.new_page()
+    if page_name != "heatmap":
+        page.add_init_script("window.__allCharts = true;")
+    page.add_init_script(OBSERVER)
+    page.goto(url + QUERIES[page_name])
+    heatmap_ready(page)
+    return page
+
+
+def fresh_link(context, url: str, page_name: str) -> float:
     """Seconds from opening the link in a new tab to the last paint of the heatmap.
 
     A new tab is a new Streamlit session (nothing of the page's state is reused); the browser's
     HTTP cache is the context's, as for a user clicking a link in the browser they already use
     (the very first open, with an empty cache, is reported apart)."""
-    page = context.new_page()
-    page.add_init_script(OBSERVER)
-    page.goto(url + QUERY)
-    heatmap_ready(page)
+    page = open_page(context, url, page_name)
     seconds = page.evaluate("() => window.__lastPaint") / 1000
     page.close()
     return seconds
@@ -132,7 +145,9 @@ def timed(page, action, expect: str) -> float:
         page.wait_for_function("() => document.querySelector('.lh-root').dataset.paint !== window.__paint0",
                                timeout=120_000)
     page.wait_for_function(IDLE, timeout=120_000)
-    return page.evaluate("() => Math.max(window.__lastPaint - window.__t0, 0)") / 1000
+    # The sensitivity page's small charts are SVG (no canvas to watch): their last DOM change counts too.
+    return page.evaluate("() => Math.max((window.__allCharts ? Math.max(window.__lastPaint, window.__lastMut)"
+                         " : window.__lastPaint) - window.__t0, 0)") / 1000
 
 
 def controls(page) -> dict:
@@ -190,10 +205,36 @@ def controls(page) -> dict:
             "timeframe": (timeframe, "timeframe")}
 
 
+def sensitivity_controls(page) -> dict:
+    """The sensitivity page's inputs, each alternating between two values (the first differs from the
+    page's default)."""
+    calls = {"highlight": 0, "sweep": 0}
+
+    def highlight():
+        calls["highlight"] += 1
+        thumb = page.get_by_role("slider", name="Highlight (subtle → strong)")
+        thumb.focus()
+        thumb.press("ArrowRight" if calls["highlight"] % 2 else "ArrowLeft")
+
+    def sweep():
+        calls["sweep"] += 1
+        name = "Leverage spread (v2 ladder)" if calls["sweep"] % 2 else "Median leverage (v2 ladder)"
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Assumption to sweep").click()
+        page.keyboard.type(name.split()[0])  # the list is long and scrolled: filter it, as a user would
+        option = page.get_by_role("option", name=name, exact=True)
+        option.click(trial=True)  # the clock starts at the pick, as for the heatmap's timeframe
+        where = option.bounding_box()
+        page.evaluate(f"() => {{ {START} }}")
+        page.mouse.click(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+
+    return {"highlight": (highlight, "rerun"), "sweep": (sweep, "rerun")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", default="1440x900", help="viewport WIDTHxHEIGHT, e.g. 390x844 (a phone)")
+    parser.add_argument("--page", choices=tuple(QUERIES), default="heatmap")
     args = parser.parse_args()
     runs, (width, height) = args.runs, map(int, args.size.split("x"))
     from playwright.sync_api import sync_playwright
@@ -203,16 +244,14 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             context = browser.new_context(viewport={"width": width, "height": height})
-            cold = fresh_link(context, url)  # first open: caches fill; reported, not in the median
-            fresh = [fresh_link(context, url) for _ in range(runs)]
-            page = context.new_page()
-            page.add_init_script(OBSERVER)
-            page.goto(url + QUERY)
-            heatmap_ready(page)
+            cold = fresh_link(context, url, args.page)  # first open: caches fill; reported, not in the median
+            fresh = [fresh_link(context, url, args.page) for _ in range(runs)]
+            page = open_page(context, url, args.page)
             kind = "canvas component" if page.locator(COMPONENT).count() else "Altair charts"
+            inputs = controls(page) if args.page == "heatmap" else sensitivity_controls(page)
             results = {}
             phone = width < 640  # the sidebar (timeframe) is behind the menu button there: not a one-step control
-            for name, (act, expect) in controls(page).items():
+            for name, (act, expect) in inputs.items():
                 if phone and name == "timeframe":
                     continue
                 timed(page, act, expect)  # warm-up (the first 15m view computes its heatmap)
@@ -221,7 +260,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-    print(f"Heatmap page ({kind}), bundled 3-day BTC 5m sample, Chromium {width}x{height}, median of {runs}")
+    print(f"{args.page.title()} page ({kind}), bundled 3-day BTC 5m sample, Chromium {width}x{height}, median of {runs}")
     for name, times in results.items():
         med = statistics.median(times)
         verdict = "ok" if med <= TARGETS["control"] else "OVER"
