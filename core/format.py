@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # only for the annotations: importing this module stays cheap (no pandas)
     import pandas as pd
@@ -36,6 +36,11 @@ def format_price(value: float) -> str:
     if v >= 10:
         return f"{v:,.2f}"
     return f"{v:,.4f}"
+
+
+def format_price_bands(lows: Iterable[float], highs: Iterable[float]) -> list[str]:
+    """Price bands in words, one per (low, high) pair: "62,000 – 62,150"."""
+    return [f"{format_price(lo)} – {format_price(hi)}" for lo, hi in zip(lows, highs)]
 
 
 def format_age(then: pd.Timestamp, now: pd.Timestamp | None = None) -> str:

@@ -231,20 +231,14 @@ def picture_payload(ids: DataIds, params: ModelParams, bins: int, price_range: t
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def _compared(ids: DataIds, default: ModelParams, chosen: ModelParams, bins: int, axis: tuple[float, float],
-              price_range: tuple[float, float], highlight: float, size: tuple[int, int],
-              _markets: tuple[MarketData, ...]) -> ComparedPictures:
-    return compared_pictures(heatmap(_markets, default, bins, axis), heatmap(_markets, chosen, bins, axis), price_range,
-                             highlight=highlight, max_cols=size[0], max_rows=size[1])
-
-
-def compared(markets: Sequence[MarketData], default: ModelParams, chosen: ModelParams, bins: int,
-             axis: tuple[float, float], price_range: tuple[float, float], highlight: float,
-             size: tuple[int, int]) -> ComparedPictures:
-    """The sensitivity page's rasters and hover cells of the ``default`` and ``chosen`` maps
-    (``core.charts.compared_pictures``, ``size`` = (columns, rows)): a rerun that changes neither
-    map (the sweep, the price move, a box opened) reuses them."""
-    return _compared(data_ids(markets), default, chosen, bins, axis, price_range, highlight, size, tuple(markets))
+def compared(ids: DataIds, default: ModelParams, chosen: ModelParams, bins: int, axis: tuple[float, float],
+             price_range: tuple[float, float], highlight: float, size: tuple[int, int],
+             _default_hm: Heatmap, _chosen_hm: Heatmap) -> ComparedPictures:
+    """The rasters and hover cells (``core.charts.compared_pictures``, ``size`` = (columns, rows)) of
+    the maps ``heatmap`` gives for data ``ids`` under ``default`` and ``chosen`` on ``bins`` bands over
+    ``axis``: a rerun that changes neither map (the sweep, the price move, a box opened) reuses them."""
+    return compared_pictures(_default_hm, _chosen_hm, price_range, highlight=highlight, max_cols=size[0],
+                             max_rows=size[1])
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner="Sweeping…")

@@ -17,7 +17,7 @@ from core.charts.axes import AXIS_FONT, DOLLAR_LABEL
 from core.charts.colours import ember_hex
 from core.charts.raster import Raster, block_mean, default_view_range, group_edges, render_raster, visible_rows
 from core.constants import LONG_COLOR, PRICE_COLOR, SHORT_COLOR, candle_length
-from core.format import format_price, format_usd
+from core.format import format_price, format_price_bands, format_usd
 from core.grid.bands import HIGHLIGHT_DEFAULT
 from core.grid.types import Heatmap, Profile
 
@@ -56,7 +56,7 @@ def tooltip_cells(
     fmt = np.vectorize(format_usd, otypes=[object])
     # Each time span and price band is written once, then repeated for its cells.
     time_txt = np.array([f"{a:%d %b %H:%M} – {b:%H:%M}" for a, b in zip(t_start, t_end)], dtype=object)
-    band_txt = np.array([f"{format_price(a)} – {format_price(b)}" for a, b in zip(p_lo, p_hi)], dtype=object)
+    band_txt = np.array(format_price_bands(p_lo, p_hi), dtype=object)
     frame["time_txt"] = time_txt[jj]
     frame["band_txt"] = band_txt[ii]
     frame["long_txt"] = fmt(frame["long_usd"])

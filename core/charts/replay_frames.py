@@ -34,7 +34,7 @@ from core.charts.colours import ember_lut, ember_rgba
 from core.charts.heatmap import profile_frame
 from core.charts.raster import Raster, block_mean, group_edges, raster_of, side_grid, visible_rows
 from core.constants import candle_length
-from core.format import format_price, format_usd
+from core.format import format_price, format_price_bands, format_usd
 from core.grid.bands import highlight_top
 from core.grid.types import Heatmap, Profile
 
@@ -212,7 +212,7 @@ def map_band_labels(hm: Heatmap, price_range: tuple[float, float]) -> np.ndarray
     """The price band of each row of the replay's liquidation map in words ("62,000 – 62,150"): the
     rows are the same at every candle (``hm.price_edges``), so this is computed once per replay."""
     frame = profile_frame(hm.profile(0), price_range, max_rows=PROFILE_ROWS)
-    return np.array([f"{format_price(a)} – {format_price(c)}" for a, c in zip(frame["p0"], frame["p1"])], dtype=object)
+    return np.array(format_price_bands(frame["p0"], frame["p1"]), dtype=object)
 
 
 def _map_rows(profile: Profile, price_range: tuple[float, float],
@@ -221,8 +221,7 @@ def _map_rows(profile: Profile, price_range: tuple[float, float],
     are the rows' band labels (``map_band_labels``), computed here when not given."""
     frame = profile_frame(profile, price_range, max_rows=PROFILE_ROWS)
     if labels is None or len(labels) != len(frame):
-        labels = np.array([f"{format_price(a)} – {format_price(c)}" for a, c in zip(frame["p0"], frame["p1"])],
-                          dtype=object)
+        labels = np.array(format_price_bands(frame["p0"], frame["p1"]), dtype=object)
     bars = []
     cums = []
     for side, usd, cum in (("Longs", "long_usd", "cum_long"), ("Shorts", "short_usd", "cum_short")):

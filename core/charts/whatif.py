@@ -10,7 +10,7 @@ from core.cascade.simulate import CascadeResult
 from core.charts.axes import AXIS_FONT, DOLLAR_LABEL
 from core.charts.raster import group_edges
 from core.constants import KEPT_LONG, KEPT_SHORT, LONG_COLOR, PRICE_COLOR, SHORT_COLOR, STOP_COLOR
-from core.format import format_price, format_usd
+from core.format import format_price, format_price_bands, format_usd
 from core.grid.types import Profile
 
 
@@ -73,7 +73,7 @@ def whatif_chart(profile: Profile, result: CascadeResult, height: int = 360) -> 
     bars = bars[bars["usd"] > 0]
     bars = bars.assign(
         kind=np.where(bars["state"] == "swept_usd", bars["side"] + " liquidated", bars["side"] + " not reached"),
-        band=[f"{format_price(a)} – {format_price(b)}" for a, b in zip(bars["p0"], bars["p1"])],
+        band=format_price_bands(bars["p0"], bars["p1"]),
         amount=[format_usd(v) for v in bars["usd"]],
     )
     kinds = ["Longs liquidated", "Shorts liquidated", "Longs not reached", "Shorts not reached"]

@@ -55,19 +55,25 @@ def test_sensitivity_page_paints_both_pictures_and_the_difference(page, app_url)
     page.screenshot(path=str(OUTPUT / "sensitivity_default.png"), full_page=True)
 
 
+def push_to_the_end(page, slider: str, written: str, canvas: int) -> None:
+    """Press End on ``slider``: the link carries ``written``, picture ``canvas`` repaints and differs,
+    and no exception is shown."""
+    picture = page.locator(CANVAS).nth(canvas)
+    before, drawn = picture.screenshot(), canvas_fingerprint(page, CANVAS, canvas)
+    thumb = page.get_by_role("slider", name=slider)
+    thumb.focus()
+    thumb.press("End")
+    page.wait_for_url(re.compile(written), timeout=20_000)
+    wait_idle(page)
+    wait_repainted(page, CANVAS, canvas, drawn)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert picture.screenshot() != before
+
+
 def test_moving_a_slider_changes_the_picture_and_the_link(page, app_url):
     """Pushing the 100x weight to the top redraws 'Your assumptions' and writes w100 into the link."""
     _open(page, app_url)
-    yours = page.locator(CANVAS).nth(1)
-    before, drawn = yours.screenshot(), canvas_fingerprint(page, CANVAS, 1)
-    thumb = page.get_by_role("slider", name="100x leverage (weight)")
-    thumb.focus()
-    thumb.press("End")
-    page.wait_for_url(re.compile(r"w100=100"), timeout=20_000)
-    wait_idle(page)
-    wait_repainted(page, CANVAS, 1, drawn)
-    assert page.locator("[data-testid='stException']").count() == 0
-    assert yours.screenshot() != before
+    push_to_the_end(page, "100x leverage (weight)", r"w100=100", canvas=1)
     assert page.get_by_role("combobox", name="Start from a preset").input_value() == "Custom (your own settings)"
     page.screenshot(path=str(OUTPUT / "sensitivity_100x.png"), full_page=True)
 
@@ -85,14 +91,5 @@ def test_highlight_to_strong_brightens_both_pictures_and_writes_the_link(page, a
     """The "Highlight (subtle → strong)" slider goes the heatmap page's way: to the right, both
     compared pictures repaint brighter, and the shared hl goes into the link."""
     _open(page, app_url)
-    default, drawn = page.locator(CANVAS).nth(0), canvas_fingerprint(page, CANVAS, 0)
-    before = default.screenshot()
-    thumb = page.get_by_role("slider", name="Highlight (subtle → strong)")
-    thumb.focus()
-    thumb.press("End")
-    page.wait_for_url(re.compile(r"hl=100"), timeout=20_000)
-    wait_idle(page)
-    wait_repainted(page, CANVAS, 0, drawn)
-    assert page.locator("[data-testid='stException']").count() == 0
-    assert default.screenshot() != before
+    push_to_the_end(page, "Highlight (subtle → strong)", r"hl=100", canvas=0)
     page.screenshot(path=str(OUTPUT / "sensitivity_highlight_strong.png"), full_page=True)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.charts import market_chart, to_csv_bytes
 from core.charts.canvas import ExportLabels, export_labels
-from core.format import format_price, format_usd
+from core.format import format_price, format_price_bands, format_usd
 from core.grid import DisplayGrid, Heatmap, Profile, grid_table, nearby_table
 from core.model import ModelParams, describe_leverage, describe_margin
 from core.viewstate import SIDE_CHOICES
@@ -123,7 +123,7 @@ def levels_table(levels: pd.DataFrame, grid: DisplayGrid) -> None:
     A plain table (st.table): eight rows need no data-grid script, so the page paints sooner."""
     st.subheader("Key levels")
     table = pd.DataFrame({
-        "Price band": [f"{format_price(a)} – {format_price(b)}" for a, b in zip(levels["price_low"], levels["price_high"])],
+        "Price band": format_price_bands(levels["price_low"], levels["price_high"]),
         "Side": levels["side"].map({"long": "Longs", "short": "Shorts"}),
         grid.unit: [format_usd(u) for u in levels["usd"]],
         "From price": [f"{d:+.2f}%" for d in levels["distance_pct"]],

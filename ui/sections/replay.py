@@ -34,6 +34,7 @@ from core.charts import (
 )
 from core.constants import candle_length
 from ui.charts import show
+from ui.controls import highlight_slider
 from ui.state import REPLAY, VIEW
 
 CRASH = "btc_2026-02_crash"
@@ -45,9 +46,6 @@ SPEEDS = {"15min": "15 min / s", "1h": "1 h / s", "3h": "3 h / s", "6h": "6 h / 
 IMPACT_LABELS = {"linear": "Linear (every $ moves it the same)",
                  "sqrt": "Square root (big orders move it less per $)"}
 LEAD_SECONDS = 2  # a jump to a cascade starts this much play time before it
-HIGHLIGHT_HELP = ("Lowers the top of the colour scale: more of the map reaches full brightness. The scale is "
-                  "computed from the whole window, so a colour means the same in every frame. The same Highlight "
-                  "as the heatmap page's.")
 
 
 def _switch_to_crash() -> None:
@@ -224,8 +222,7 @@ def transport(hm: Heatmap, cascades: pd.DataFrame, playing: bool) -> int:
     row.segmented_control("Speed (market time per second)", tuple(SPEEDS), format_func=SPEEDS.get,
                          key=REPLAY.key("speed"), required=True, label_visibility="collapsed",
                          help="Market time played per second")
-    row.slider("Highlight (subtle → strong)", 0.0, 100.0, step=1.0, format="%.0f", key=VIEW.key("hl"), width=230,
-               help=HIGHLIGHT_HELP)
+    highlight_slider(row, width=230)
     advance = frame_step(candle_length(hm.timeframe, hm.times), pd.Timedelta(st.session_state.get(REPLAY.key("speed")) or "1h"), FPS)
     if not cascades.empty:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):

@@ -102,7 +102,8 @@ def pictures(loaded: Loaded, default_params: ModelParams, params: ModelParams, b
     """The shared Highlight; default and chosen heatmaps (``default_params``, ``params`` on ``bins``
     bands over ``axis``) on one colour scale; the difference; the liquidation maps now."""
     highlight = highlight_slider(st.columns([1, 2])[0])
-    drawn = compared(loaded.markets, default_params, params, bins, axis, price_range, highlight, (CHART_W, CHART_H))
+    drawn = compared(loaded.ids, default_params, params, bins, axis, price_range, highlight, (CHART_W, CHART_H),
+                     default_hm, chosen_hm)
     left, right = st.columns(2)
     for col, hm, raster, hover, title in ((left, default_hm, drawn.rasters[0], drawn.cells[0], DEFAULT_TITLE),
                                           (right, chosen_hm, drawn.rasters[1], drawn.cells[1], "Your assumptions")):
